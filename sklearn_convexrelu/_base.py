@@ -1,0 +1,170 @@
+"""Shared machinery of the estimators: validation, weights, arrangements, solve, fitted attributes."""
+
+import os
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, validate_data
+from .arrangements import Arrangements, _augment, arrangement_count_bound, enumerate_arrangements, sample_arrangements
+from .program.losses import get_loss
+from .solvers import solve_convex_program
+
+# Bytes per nonzero of the compiled cvxpy program (data, indices and the copies made while
+# canonicalising), measured on Clarabel fits; the guard refuses programs above half the free memory.
+_BYTES_PER_PROGRAM_NONZERO = 200
+
+
+def _available_memory():
+    """Available memory in bytes (``MemAvailable`` on Linux, physical memory elsewhere)."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _check_program_size(n_samples, n_dims, n_patterns, n_outputs):
+    """Refuse, with advice, a cvxpy program that would not fit in memory.
+
+    The program has ``2 · n · P · K`` cone rows, each with ``d`` nonzeros, plus the gated prediction.
+    """
+    nonzeros = 3 * n_samples * n_patterns * n_outputs * n_dims
+    needed = nonzeros * _BYTES_PER_PROGRAM_NONZERO
+    available = _available_memory()
+    if needed > available / 2:
+        raise ValueError(
+            f"The convex program over {n_patterns} activation patterns and {n_samples} samples has "
+            f"{2 * n_samples * n_patterns * n_outputs:,} cone rows and needs about {needed / 1e9:.1f} GB, "
+            f"more than half of the available memory ({available / 1e9:.1f} GB). Sample fewer "
+            "patterns (arrangements='sample' with a smaller n_arrangements), fit on fewer samples, "
+            "or use solver='first_order'."
+        )
+
+
+class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
+    """Base class of the convex two-layer ReLU estimators. Not for direct use."""
+
+    _parameter_constraints: dict = {
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "loss": [StrOptions({"squared_error", "log_loss"})],
+        "arrangements": [StrOptions({"auto", "exact", "sample"})],
+        "n_arrangements": [Interval(Integral, 1, None, closed="left")],
+        "max_arrangements": [Interval(Integral, 1, None, closed="left")],
+        "hidden_bias": ["boolean"],
+        "fit_intercept": ["boolean"],
+        "solver": [StrOptions({"auto", "cvxpy", "first_order"})],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "n_jobs": [None, Integral],
+    }
+
+    @abstractmethod
+    def __init__(
+        self, alpha, *, loss, arrangements, n_arrangements, max_arrangements, hidden_bias,
+        fit_intercept, solver, tol, max_iter, warm_start, random_state, verbose, n_jobs,
+    ):
+        self.alpha = alpha
+        self.loss = loss
+        self.arrangements = arrangements
+        self.n_arrangements = n_arrangements
+        self.max_arrangements = max_arrangements
+        self.hidden_bias = hidden_bias
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+
+    def _validate_X_y(self, X, y):
+        return validate_data(self, X, y, multi_output=True, y_numeric=True, ensure_min_samples=1)
+
+    def _select_arrangements(self, X):
+        """Patterns for this fit: previous generators (warm start), exact, or sampled (SPEC §2)."""
+        if self.warm_start and hasattr(self, "arrangements_") and self.arrangements_.hidden_bias == self.hidden_bias:
+            previous = self.arrangements_
+            patterns = previous.patterns_on(X)
+            exact = previous.exact and patterns.shape == previous.patterns.shape and np.array_equal(patterns, previous.patterns)
+            return Arrangements(patterns, previous.generators, exact, self.hidden_bias, previous.n_sampled)
+        mode = self.arrangements
+        if mode == "auto":
+            bound = arrangement_count_bound(X, hidden_bias=self.hidden_bias)
+            mode = "exact" if bound <= self.max_arrangements else "sample"
+        if mode == "exact":
+            return enumerate_arrangements(X, hidden_bias=self.hidden_bias, max_patterns=None)
+        rng = check_random_state(self.random_state)
+        return sample_arrangements(X, self.n_arrangements, hidden_bias=self.hidden_bias, random_state=rng)
+
+    def _fit_encoded(self, X, Y, sample_weight):
+        """Fit on validated ``X`` and encoded targets ``Y`` of shape (n_samples, n_outputs)."""
+        s = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+        if not np.any(s > 0):
+            raise ValueError("sample_weight is zero for every sample: there is nothing to fit.")
+        keep = s > 0  # zero-weight rows are removed before the patterns are built (SPEC §1)
+        X_fit, Y_fit = X[keep], Y[keep]
+        s = s[keep] * (keep.sum() / s[keep].sum())
+        if self.solver == "first_order":
+            raise NotImplementedError("solver='first_order' is not available yet; use solver='cvxpy' or 'auto'.")
+        if self.arrangements == "exact":  # refuse before enumerating what could not be solved
+            bound = arrangement_count_bound(X_fit, hidden_bias=self.hidden_bias)
+            _check_program_size(X_fit.shape[0], X.shape[1] + self.hidden_bias, bound, Y.shape[1])
+        arrangements = self._select_arrangements(X_fit)
+        X_aug = _augment(X_fit, self.hidden_bias)
+        _check_program_size(X_aug.shape[0], X_aug.shape[1], arrangements.n_patterns, Y.shape[1])
+        loss = get_loss(self.loss, Y.shape[1])
+        fit = solve_convex_program(
+            X_aug, arrangements, Y_fit, s, loss, self.alpha,
+            fit_intercept=self.fit_intercept, hidden_bias=self.hidden_bias, tol=self.tol,
+            max_iter=self.max_iter, solver="cvxpy", verbose=self.verbose > 1,
+        )
+        certificate = fit.certificate
+        if not fit.raw.converged or certificate.relative_gap > self.tol:
+            warnings.warn(
+                f"The solver {fit.raw.solver} stopped with status {fit.raw.status!r} and relative "
+                f"duality gap {certificate.relative_gap:.3e} (tol={self.tol:.1e}) over "
+                f"{certificate.coverage}. Increase max_iter, standardise X, or increase alpha.",
+                ConvergenceWarning,
+            )
+        network = fit.solution.to_network()
+        self.arrangements_ = arrangements
+        self.n_arrangements_ = arrangements.n_patterns
+        self.convex_solution_ = fit.solution
+        self.network_ = network
+        self.coefs_ = [network.hidden_weights, network.output_weights]
+        self.intercepts_ = [network.hidden_bias, network.output_bias]
+        self.n_neurons_ = network.n_neurons
+        self.n_outputs_ = Y.shape[1]
+        self.objective_ = fit.objective
+        self.certificate_ = certificate
+        self.dual_gap_ = certificate.dual_gap
+        self.n_iter_ = fit.raw.n_iter
+        self.solver_ = fit.raw.solver
+        if self.verbose:
+            print(f"[{type(self).__name__}] {self.n_neurons_} neurons, objective {self.objective_:.6g}; {certificate}")
+        return self
+
+    def _output(self, X):
+        """Network outputs of shape (n_samples, n_outputs)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False)
+        return self.network_.output(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags

@@ -1,0 +1,146 @@
+"""ConvexReLUClassifier: two-layer ReLU classifiers fitted to global optimality."""
+
+import numpy as np
+from scipy.special import expit, softmax
+from sklearn.base import ClassifierMixin
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+
+from ._base import _BaseConvexReLU
+from ._sklearn_compat import _fit_context, validate_data
+
+
+def _has_probabilities(estimator):
+    if estimator.loss != "log_loss":
+        raise AttributeError(f"predict_proba is only available for loss='log_loss', not {estimator.loss!r}.")
+    return True
+
+
+class ConvexReLUClassifier(ClassifierMixin, _BaseConvexReLU):
+    """Two-layer ReLU network classifier trained by solving its convex reformulation.
+
+    Binary problems use one output and the logistic loss ``log(1 + exp(−ỹ f(x)))`` with
+    ``ỹ ∈ {−1, +1}`` (``loss="log_loss"``) or the squared loss on ±1 (``loss="squared_error"``).
+    With K > 2 classes every neuron feeds exactly one of K outputs (a block-sparse second layer)
+    and the loss is the softmax cross-entropy, or the squared loss on one-hot targets: this is the
+    exact convex program of networks with a block-sparse second layer, not of a fully connected
+    vector-output network. The objective is
+
+        (1/n) Σ_i s_i ℓ(f(x_i), y_i) + (alpha/2) Σ_j (‖w_j‖² + ‖a_j‖²).
+
+    Parameters
+    ----------
+    alpha : float, default=1e-3
+        Weight-decay strength, > 0, scaled like ``Lasso`` (independent of the number of samples).
+    loss : {"log_loss", "squared_error"}, default="log_loss"
+    arrangements : {"auto", "exact", "sample"}, default="auto"
+        See :class:`ConvexReLURegressor`.
+    n_arrangements : int, default=100
+    max_arrangements : int, default=2000
+    hidden_bias : bool, default=True
+    fit_intercept : bool, default=True
+    solver : {"auto", "cvxpy", "first_order"}, default="auto"
+    tol : float, default=1e-6
+    max_iter : int, default=1000
+    warm_start : bool, default=False
+    random_state : int, RandomState instance or None, default=None
+    verbose : int, default=0
+    n_jobs : int, default=None
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    network_ : TwoLayerReLUNetwork
+        One output for binary problems (the decision function), ``n_classes`` otherwise.
+    coefs_, intercepts_ : list of ndarray
+        ``MLPClassifier``'s layout.
+    convex_solution_, n_neurons_, n_outputs_, arrangements_, n_arrangements_, objective_,
+    certificate_, dual_gap_, n_iter_, solver_, n_features_in_, feature_names_in_
+        As in :class:`ConvexReLURegressor`.
+
+    See Also
+    --------
+    ConvexReLURegressor : The regression counterpart.
+    sklearn.neural_network.MLPClassifier : The same model trained by gradient methods.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_convexrelu import ConvexReLUClassifier
+    >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0], [3.0], [-3.0]])
+    >>> y = np.array([1, 0, 0, 1, 1, 1])
+    >>> clf = ConvexReLUClassifier(alpha=1e-3).fit(X, y)
+    >>> clf.predict(X)
+    array([1, 0, 0, 1, 1, 1])
+    """
+
+    def __init__(
+        self, alpha=1e-3, *, loss="log_loss", arrangements="auto", n_arrangements=100,
+        max_arrangements=2000, hidden_bias=True, fit_intercept=True, solver="auto", tol=1e-6,
+        max_iter=1000, warm_start=False, random_state=None, verbose=0, n_jobs=None,
+    ):
+        super().__init__(
+            alpha, loss=loss, arrangements=arrangements, n_arrangements=n_arrangements,
+            max_arrangements=max_arrangements, hidden_bias=hidden_bias, fit_intercept=fit_intercept,
+            solver=solver, tol=tol, max_iter=max_iter, warm_start=warm_start,
+            random_state=random_state, verbose=verbose, n_jobs=n_jobs,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the globally optimal classifier over the chosen activation patterns.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Rescaled to sum to the number of samples; zero-weight samples are dropped.
+
+        Returns
+        -------
+        self : object
+        """
+        X, y = validate_data(self, X, y, ensure_min_samples=1)
+        check_classification_targets(y)
+        self.classes_, labels = np.unique(y, return_inverse=True)
+        if self.classes_.size < 2:
+            raise ValueError(
+                "The classifier needs samples of at least 2 classes in the data, but the data "
+                f"contain only one class: {self.classes_[0]!r}."
+            )
+        if self.classes_.size == 2:
+            Y = np.where(labels == 1, 1.0, -1.0)[:, None]  # ỹ ∈ {−1, +1}, classes_[1] positive
+        else:
+            Y = np.eye(self.classes_.size)[labels]  # one-hot, one block set per class (SPEC §9)
+        return self._fit_encoded(X, Y, sample_weight)
+
+    def decision_function(self, X):
+        """Network outputs: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
+        out = self._output(X)
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def predict(self, X):
+        """Predicted class labels of shape (n_samples,)."""
+        scores = self.decision_function(X)
+        index = (scores > 0).astype(int) if scores.ndim == 1 else np.argmax(scores, axis=1)
+        return self.classes_[index]
+
+    @available_if(_has_probabilities)
+    def predict_proba(self, X):
+        """Class probabilities of shape (n_samples, n_classes) (``loss="log_loss"`` only)."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            p = expit(scores)
+            return np.column_stack([1 - p, p])
+        return softmax(scores, axis=1)
+
+    @available_if(_has_probabilities)
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        return np.log(self.predict_proba(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        return tags

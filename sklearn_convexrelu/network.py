@@ -1,0 +1,281 @@
+"""Two-layer ReLU networks, points of the convex program, and the maps between them (SPEC §1, §3.1)."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .arrangements import _augment
+from .program.losses import encode_targets, get_loss, normalized_weights
+from .program.operators import forward
+
+__all__ = ["ConvexSolution", "TwoLayerReLUNetwork"]
+
+
+def _frozen(array, ndim, name):
+    array = np.array(array, dtype=float, copy=True)
+    if array.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {array.shape}.")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or infinity.")
+    array.setflags(write=False)
+    return array
+
+
+def _data_term(prediction, y, sample_weight, loss):
+    """``(1/n) Σ s_k ℓ(prediction_k, y_k)`` with the targets encoded for ``loss``."""
+    n_outputs = prediction.shape[1]
+    Y = encode_targets(y, loss, n_outputs)
+    if Y.shape != prediction.shape:
+        raise ValueError(f"y has shape {np.shape(y)}, which does not match {n_outputs} output(s).")
+    s = normalized_weights(sample_weight, prediction.shape[0])
+    return get_loss(loss, n_outputs).value(prediction, Y, s)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class TwoLayerReLUNetwork:
+    """A two-layer ReLU network ``f(x) = Σ_j a_j (wⱼᵀx + b_j)_+ + c`` (SPEC §1).
+
+    Immutable: the arrays are copied and made read-only. The layout matches scikit-learn's
+    ``MLPRegressor``: ``coefs_ = [hidden_weights, output_weights]``,
+    ``intercepts_ = [hidden_bias, output_bias]``.
+
+    Parameters
+    ----------
+    hidden_weights : array-like of shape (n_features, n_neurons)
+    hidden_bias : array-like of shape (n_neurons,)
+    output_weights : array-like of shape (n_neurons, n_outputs) or (n_neurons,)
+    output_bias : array-like of shape (n_outputs,) or float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_convexrelu import TwoLayerReLUNetwork
+    >>> net = TwoLayerReLUNetwork([[1.0, -1.0]], [0.0, 0.0], [1.0, 1.0], 0.5)
+    >>> net.predict(np.array([[-2.0], [3.0]]))
+    array([2.5, 3.5])
+    """
+
+    hidden_weights: np.ndarray
+    hidden_bias: np.ndarray
+    output_weights: np.ndarray
+    output_bias: np.ndarray
+
+    def __post_init__(self):
+        W = _frozen(self.hidden_weights, 2, "hidden_weights")
+        b = _frozen(self.hidden_bias, 1, "hidden_bias")
+        A = np.asarray(self.output_weights, dtype=float)
+        A = _frozen(A.reshape(-1, 1) if A.ndim == 1 else A, 2, "output_weights")
+        c = _frozen(np.atleast_1d(np.asarray(self.output_bias, dtype=float)), 1, "output_bias")
+        if not (W.shape[1] == b.shape[0] == A.shape[0]) or A.shape[1] != c.shape[0]:
+            raise ValueError(
+                "Inconsistent shapes: hidden_weights (n_features, m), hidden_bias (m,), "
+                f"output_weights (m, n_outputs), output_bias (n_outputs,); got {W.shape}, "
+                f"{b.shape}, {A.shape}, {c.shape}."
+            )
+        for name, value in zip(("hidden_weights", "hidden_bias", "output_weights", "output_bias"), (W, b, A, c)):
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def from_mlp(cls, mlp):
+        """The network of a fitted ``MLPRegressor``/``MLPClassifier`` with one ReLU hidden layer."""
+        if not hasattr(mlp, "coefs_"):
+            raise ValueError("The MLP is not fitted: call fit before converting it.")
+        if len(mlp.coefs_) != 2 or getattr(mlp, "activation", None) != "relu":
+            raise ValueError(
+                "Only MLPs with exactly one hidden layer and activation='relu' are two-layer ReLU "
+                f"networks; got {len(mlp.coefs_) - 1} hidden layer(s) and activation={mlp.activation!r}."
+            )
+        return cls(mlp.coefs_[0], mlp.intercepts_[0], mlp.coefs_[1], mlp.intercepts_[1])
+
+    @property
+    def n_features(self):
+        return self.hidden_weights.shape[0]
+
+    @property
+    def n_neurons(self):
+        return self.hidden_weights.shape[1]
+
+    @property
+    def n_outputs(self):
+        return self.output_weights.shape[1]
+
+    def __repr__(self):
+        return (
+            f"TwoLayerReLUNetwork(n_features={self.n_features}, n_neurons={self.n_neurons}, "
+            f"n_outputs={self.n_outputs})"
+        )
+
+    def _check_X(self, X):
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise ValueError(f"X must have shape (n_samples, {self.n_features}), got {X.shape}.")
+        return X
+
+    def activations(self, X):
+        """Hidden activations ``(X W + b)_+`` of shape (n_samples, n_neurons)."""
+        return np.maximum(self._check_X(X) @ self.hidden_weights + self.hidden_bias, 0.0)
+
+    def output(self, X):
+        """Network outputs of shape (n_samples, n_outputs)."""
+        return self.activations(X) @ self.output_weights + self.output_bias
+
+    def predict(self, X):
+        """Network outputs; shape (n_samples,) for one output, else (n_samples, n_outputs)."""
+        out = self.output(X)
+        return out[:, 0] if self.n_outputs == 1 else out
+
+    def penalty(self, alpha, *, penalize_hidden_bias=True):
+        """``(alpha/2) Σ_j (‖w_j‖² + a_j²)``, the hidden bias inside ``w_j`` when penalised."""
+        total = np.sum(self.hidden_weights**2) + np.sum(self.output_weights**2)
+        if penalize_hidden_bias:
+            total += np.sum(self.hidden_bias**2)
+        return 0.5 * alpha * float(total)
+
+    def objective(self, X, y, alpha, *, sample_weight=None, loss="squared_error", penalize_hidden_bias=True):
+        """The regularised training objective (NC) of SPEC §1.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like
+            Targets encoded as in :func:`~sklearn_convexrelu.program.encode_targets`: values for
+            ``"squared_error"``; labels in {-1, +1} for ``"log_loss"`` with one output; class
+            indices or one-hot rows for ``"log_loss"`` with several outputs.
+        alpha : float
+        sample_weight : array-like of shape (n_samples,), default=None
+            Rescaled to sum to n_samples.
+        loss : {"squared_error", "log_loss"}, default="squared_error"
+        penalize_hidden_bias : bool, default=True
+
+        Returns
+        -------
+        float
+        """
+        data = _data_term(self.output(X), y, sample_weight, loss)
+        return data + self.penalty(alpha, penalize_hidden_bias=penalize_hidden_bias)
+
+    def to_convex(self, X, *, hidden_bias=True):
+        """The point of (C-ReLU) with the same prediction on ``X`` (SPEC §3.1).
+
+        Neuron j goes to the block ``|a_jk| w̃_j`` of output k on the side ``sign(a_jk)`` of its
+        pattern ``D(w̃_j)`` on ``X``; blocks landing on the same side of the same pattern are summed.
+        Ties ``x̃ᵀw̃_j = 0`` are assigned to the active side, which is consistent with the cone.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        hidden_bias : bool, default=True
+            Whether the hidden bias is part of the model; if ``False`` it must be zero.
+
+        Returns
+        -------
+        ConvexSolution
+        """
+        X_aug = _augment(self._check_X(X), hidden_bias)
+        if not hidden_bias and np.any(self.hidden_bias != 0):
+            raise ValueError("The network has a nonzero hidden bias but hidden_bias=False.")
+        W = np.vstack([self.hidden_weights, self.hidden_bias]) if hidden_bias else self.hidden_weights
+        patterns = X_aug @ W >= 0
+        keys, first, inverse = np.unique(np.packbits(patterns, axis=0).T, axis=0, return_index=True, return_inverse=True)
+        order = np.argsort(first)  # keep patterns in the order of their first neuron
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        group = rank[inverse.reshape(-1)]
+        K, d, P = self.n_outputs, W.shape[0], keys.shape[0]
+        blocks = np.zeros((2, K, d, P))
+        A = self.output_weights
+        for side, part in enumerate((np.maximum(A, 0), np.maximum(-A, 0))):
+            # blocks[side, k, :, i] = Σ_{j in group i} part[j, k] w̃_j
+            np.add.at(blocks[side].transpose(2, 0, 1), group, (part[:, :, None] * W.T[:, None, :]))
+        return ConvexSolution(W[:, first[order]], blocks[0], blocks[1], self.output_bias, hidden_bias)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class ConvexSolution:
+    """A point ``(v_i, u_i, c)`` of the convex program (C-ReLU) of SPEC §3.
+
+    Parameters
+    ----------
+    gates : array-like of shape (n_dims, n_patterns)
+        One vector per pattern; the pattern on data ``X`` is ``X̃ g ≥ 0``.
+    blocks_pos, blocks_neg : array-like of shape (n_outputs, n_dims, n_patterns)
+        Blocks ``v_i`` (positive neurons) and ``u_i`` (negative neurons), per output.
+    intercept : array-like of shape (n_outputs,)
+    hidden_bias : bool
+        Whether ``X̃ = [X, 1]`` (``n_dims = n_features + 1``) or ``X̃ = X``.
+    """
+
+    gates: np.ndarray
+    blocks_pos: np.ndarray
+    blocks_neg: np.ndarray
+    intercept: np.ndarray
+    hidden_bias: bool
+
+    def __post_init__(self):
+        G = _frozen(self.gates, 2, "gates")
+        V = _frozen(self.blocks_pos, 3, "blocks_pos")
+        U = _frozen(self.blocks_neg, 3, "blocks_neg")
+        c = _frozen(np.atleast_1d(self.intercept), 1, "intercept")
+        if V.shape != U.shape or V.shape[1:] != G.shape or V.shape[0] != c.shape[0]:
+            raise ValueError(
+                f"Inconsistent shapes: gates {G.shape}, blocks {V.shape} and {U.shape}, intercept {c.shape}."
+            )
+        for name, value in zip(("gates", "blocks_pos", "blocks_neg", "intercept"), (G, V, U, c)):
+            object.__setattr__(self, name, value)
+
+    @property
+    def n_outputs(self):
+        return self.blocks_pos.shape[0]
+
+    @property
+    def n_patterns(self):
+        return self.gates.shape[1]
+
+    def __repr__(self):
+        return (
+            f"ConvexSolution(n_patterns={self.n_patterns}, n_outputs={self.n_outputs}, "
+            f"nonzero_blocks={self.n_nonzero_blocks})"
+        )
+
+    @property
+    def n_nonzero_blocks(self):
+        """Number of nonzero blocks = number of neurons of :meth:`to_network`."""
+        return int(np.count_nonzero(self._block_norms()))
+
+    def _block_norms(self):
+        return np.linalg.norm(np.stack([self.blocks_pos, self.blocks_neg]), axis=2)  # (2, K, P)
+
+    def patterns(self, X):
+        """Pattern matrix of shape (n_samples, n_patterns) on raw data ``X``."""
+        return _augment(np.asarray(X, dtype=float), self.hidden_bias) @ self.gates >= 0
+
+    def output(self, X):
+        """Gated prediction ``Σ_i D_i X̃ (v_i − u_i) + c`` of shape (n_samples, n_outputs)."""
+        X_aug = _augment(np.asarray(X, dtype=float), self.hidden_bias)
+        return forward(X_aug, X_aug @ self.gates >= 0, self.blocks_pos - self.blocks_neg) + self.intercept
+
+    def penalty(self, alpha):
+        """``alpha Σ_i (‖v_i‖ + ‖u_i‖)`` summed over outputs."""
+        return alpha * float(self._block_norms().sum())
+
+    def objective(self, X, y, alpha, *, sample_weight=None, loss="squared_error"):
+        """Objective of (C-ReLU) (SPEC §3); see :meth:`TwoLayerReLUNetwork.objective` for ``y``."""
+        return _data_term(self.output(X), y, sample_weight, loss) + self.penalty(alpha)
+
+    def to_network(self):
+        """The balanced network with one neuron per nonzero block (SPEC §3.1).
+
+        ``v ↦ (v/√‖v‖, +√‖v‖)`` and ``u ↦ (u/√‖u‖, −√‖u‖)`` on the block's output; positive
+        neurons come first, then negative ones, each ordered by output and pattern. The network's
+        prediction equals :meth:`output` on data where every block lies in its cone.
+        """
+        norms = self._block_norms()  # (2, K, P)
+        side, k, i = np.nonzero(norms > 0)
+        blocks = np.stack([self.blocks_pos, self.blocks_neg])[side, k, :, i]  # (m, d)
+        root = np.sqrt(norms[side, k, i])
+        W = (blocks / root[:, None]).T
+        A = np.zeros((side.size, self.n_outputs))
+        A[np.arange(side.size), k] = np.where(side == 0, root, -root)
+        if self.hidden_bias:
+            return TwoLayerReLUNetwork(W[:-1], W[-1], A, self.intercept)
+        return TwoLayerReLUNetwork(W, np.zeros(side.size), A, self.intercept)

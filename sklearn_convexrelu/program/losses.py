@@ -1,0 +1,213 @@
+"""Data-fitting terms of the convex program and of the network objective (SPEC §1, §4, §9).
+
+Each loss works on predictions ``Z`` of shape ``(n_samples, n_outputs)`` and encoded targets ``Y``
+of the same shape, with sample weights ``s`` normalised so that ``s.sum() == n_samples``:
+
+    value(Z)    = (1/n) Σ_k s_k ℓ(z_k, y_k)
+    residual(Z) = -∇_Z value(Z)                      (the dual vector r of SPEC §4)
+    dual(R)     = -value*(-R)                        (Fenchel dual; -inf outside its domain)
+
+so that for every ``R`` satisfying the dual constraints, ``dual(R)`` is a lower bound on the optimum.
+"""
+
+import numpy as np
+from scipy.special import expit, log_softmax, softmax, xlogy
+
+__all__ = ["LOSSES", "encode_targets", "get_loss"]
+
+
+class _Loss:
+    """Base class: a separable convex loss of the prediction."""
+
+    name = None
+
+    def value(self, Z, Y, s):
+        raise NotImplementedError
+
+    def residual(self, Z, Y, s):
+        raise NotImplementedError
+
+    def dual(self, R, Y, s):
+        raise NotImplementedError
+
+    def cvxpy_value(self, pred, Y, s):
+        raise NotImplementedError
+
+    def _newton_direction(self, Z, Y, s):
+        """Gradient and Hessian of ``c ↦ value(Z + c)`` at ``c = 0``."""
+        raise NotImplementedError
+
+    def optimal_intercept(self, F, Y, s, max_iter=100):
+        """Minimise ``c ↦ value(F + c)`` over the output intercept ``c`` of shape (n_outputs,).
+
+        Damped Newton steps; used to place the dual vector on ``Σ_k r_k = 0`` (SPEC §4).
+        """
+        c = np.zeros(F.shape[1])
+        current = self.value(F, Y, s)
+        for _ in range(max_iter):
+            grad, hess = self._newton_direction(F + c, Y, s)
+            if np.max(np.abs(grad)) <= 1e-15 * max(1.0, abs(current)):
+                break
+            step = np.linalg.lstsq(hess, grad, rcond=None)[0]
+            t = 1.0
+            while t > 1e-12:
+                candidate = self.value(F + c - t * step, Y, s)
+                if candidate <= current:
+                    break
+                t *= 0.5
+            else:
+                break
+            if candidate == current and t < 1.0:
+                break
+            c = c - t * step
+            current = candidate
+        return c
+
+
+class _SquaredError(_Loss):
+    """ℓ(z, y) = ½‖z − y‖², for regression and for ±1 / one-hot classification targets."""
+
+    name = "squared_error"
+
+    def value(self, Z, Y, s):
+        return 0.5 * float(np.sum(s[:, None] * (Z - Y) ** 2)) / Z.shape[0]
+
+    def residual(self, Z, Y, s):
+        return s[:, None] * (Y - Z) / Z.shape[0]
+
+    def dual(self, R, Y, s):
+        # SPEC §4: D(r) = Σ_k [ y_k r_k − n r_k² / (2 s_k) ]
+        n = R.shape[0]
+        return float(np.sum(Y * R) - 0.5 * n * np.sum(R**2 / s[:, None]))
+
+    def cvxpy_value(self, pred, Y, s):
+        import cvxpy as cp
+
+        root = np.sqrt(s / Y.shape[0])[:, None]
+        return 0.5 * cp.sum_squares(cp.multiply(root, pred - Y))
+
+    def optimal_intercept(self, F, Y, s, max_iter=None):
+        return (s @ (Y - F)) / s.sum()
+
+
+class _BinaryLogLoss(_Loss):
+    """ℓ(z, y) = log(1 + exp(−y z)) with y ∈ {−1, +1}; one output."""
+
+    name = "log_loss"
+
+    def value(self, Z, Y, s):
+        return float(np.sum(s[:, None] * np.logaddexp(0.0, -Y * Z))) / Z.shape[0]
+
+    def residual(self, Z, Y, s):
+        return s[:, None] * Y * expit(-Y * Z) / Z.shape[0]
+
+    def dual(self, R, Y, s):
+        # p_k = n y_k r_k / s_k must lie in [0, 1]; value*(−r) = Σ (s_k/n) [p log p + (1−p) log(1−p)]
+        n = R.shape[0]
+        p = n * Y * R / s[:, None]
+        if np.any(p < -1e-12) or np.any(p > 1 + 1e-12):
+            return -np.inf
+        p = np.clip(p, 0.0, 1.0)
+        return -float(np.sum(s[:, None] * (xlogy(p, p) + xlogy(1 - p, 1 - p)))) / n
+
+    def cvxpy_value(self, pred, Y, s):
+        import cvxpy as cp
+
+        return cp.sum(cp.multiply(s / Y.shape[0], cp.logistic(-cp.multiply(Y[:, 0], pred[:, 0]))))
+
+    def _newton_direction(self, Z, Y, s):
+        n = Z.shape[0]
+        sig = expit(-Y * Z)
+        grad = -np.sum(s[:, None] * Y * sig, axis=0) / n
+        hess = np.array([[np.sum(s * (sig * (1 - sig))[:, 0]) / n]])
+        return grad, hess
+
+
+class _SoftmaxCrossEntropy(_Loss):
+    """ℓ(z, y) = logsumexp(z) − yᵀz with one-hot y; several outputs coupled through the loss."""
+
+    name = "log_loss"
+
+    def value(self, Z, Y, s):
+        return -float(np.sum(s[:, None] * Y * log_softmax(Z, axis=1))) / Z.shape[0]
+
+    def residual(self, Z, Y, s):
+        return s[:, None] * (Y - softmax(Z, axis=1)) / Z.shape[0]
+
+    def dual(self, R, Y, s):
+        # q_k = y_k − n r_k / s_k must lie in the simplex; value*(−r) = Σ (s_k/n) Σ q log q
+        n = R.shape[0]
+        Q = Y - n * R / s[:, None]
+        if np.any(Q < -1e-12) or np.any(np.abs(Q.sum(axis=1) - 1) > 1e-9):
+            return -np.inf
+        Q = np.clip(Q, 0.0, 1.0)
+        return -float(np.sum(s[:, None] * xlogy(Q, Q))) / n
+
+    def cvxpy_value(self, pred, Y, s):
+        import cvxpy as cp
+
+        n = Y.shape[0]
+        return (s @ cp.log_sum_exp(pred, axis=1) - cp.sum(cp.multiply(s[:, None] * Y, pred))) / n
+
+    def _newton_direction(self, Z, Y, s):
+        n = Z.shape[0]
+        P = softmax(Z, axis=1)
+        grad = np.sum(s[:, None] * (P - Y), axis=0) / n
+        hess = (np.diag(s @ P) - (s[:, None] * P).T @ P) / n
+        return grad, hess
+
+
+LOSSES = ("squared_error", "log_loss")
+
+
+def get_loss(name, n_outputs):
+    """Return the loss object for ``name`` and the number of outputs.
+
+    ``"log_loss"`` is the logistic loss for one output and the softmax cross-entropy for several.
+    """
+    if name == "squared_error":
+        return _SquaredError()
+    if name == "log_loss":
+        return _BinaryLogLoss() if n_outputs == 1 else _SoftmaxCrossEntropy()
+    raise ValueError(f"Unknown loss {name!r}; expected one of {LOSSES}.")
+
+
+def encode_targets(y, loss, n_outputs=None):
+    """Encode targets as the float array ``Y`` of shape (n_samples, n_outputs) the losses expect.
+
+    - ``"squared_error"``: ``y`` of shape (n_samples,) or (n_samples, n_outputs), used as is.
+    - ``"log_loss"`` with one output: labels in {-1, +1} (or {0, 1}).
+    - ``"log_loss"`` with ``n_outputs >= 2``: integer class indices in ``[0, n_outputs)`` of shape
+      (n_samples,), or a one-hot array of shape (n_samples, n_outputs).
+    """
+    y = np.asarray(y, dtype=float)
+    if loss == "squared_error":
+        return y.reshape(-1, 1) if y.ndim == 1 else y.copy()
+    if loss != "log_loss":
+        raise ValueError(f"Unknown loss {loss!r}; expected one of {LOSSES}.")
+    if n_outputs is None or n_outputs == 1:
+        y = y.reshape(-1)
+        if not np.all(np.isin(y, (-1.0, 0.0, 1.0))):
+            raise ValueError("Binary log_loss targets must be in {-1, +1} (or {0, 1}).")
+        return np.where(y > 0, 1.0, -1.0)[:, None]
+    if y.ndim == 2:
+        if y.shape[1] != n_outputs or not np.allclose(y.sum(axis=1), 1) or np.any((y != 0) & (y != 1)):
+            raise ValueError(f"One-hot targets must have shape (n_samples, {n_outputs}) with one 1 per row.")
+        return y.copy()
+    labels = y.astype(int)
+    if np.any(labels != y) or labels.min() < 0 or labels.max() >= n_outputs:
+        raise ValueError(f"Class indices must be integers in [0, {n_outputs}).")
+    return np.eye(n_outputs)[labels]
+
+
+
+def normalized_weights(sample_weight, n_samples):
+    """Sample weights rescaled to sum to ``n_samples`` (SPEC §1); ones when ``None``."""
+    if sample_weight is None:
+        return np.ones(n_samples)
+    s = np.asarray(sample_weight, dtype=float).reshape(-1)
+    if s.shape[0] != n_samples:
+        raise ValueError(f"sample_weight has {s.shape[0]} entries, expected {n_samples}.")
+    if not np.all(np.isfinite(s)) or np.any(s < 0) or s.sum() <= 0:
+        raise ValueError("sample_weight must be finite, non-negative and not all zero.")
+    return s * (n_samples / s.sum())

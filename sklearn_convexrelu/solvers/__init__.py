@@ -1,0 +1,79 @@
+"""Solvers of the convex program and the solve → polish → certify pipeline (SPEC §3, §4, §7)."""
+
+from dataclasses import dataclass
+
+from ..network import ConvexSolution
+from ..program.certificate import Certificate, duality_certificate
+from ._result import SolveResult
+from .cvxpy_solver import CvxpyProgram
+from .polish import convex_objective, polish
+
+__all__ = ["ConvexFit", "CvxpyProgram", "SolveResult", "solve_convex_program"]
+
+
+@dataclass
+class ConvexFit:
+    """A polished, certified solution of (C-ReLU) on fixed patterns.
+
+    Attributes
+    ----------
+    solution : ConvexSolution
+    objective : float
+        Objective of the polished solution (= that of ``solution.to_network()``).
+    prediction : ndarray of shape (n_samples, n_outputs)
+        Prediction on the training data.
+    certificate : Certificate
+    raw : SolveResult
+        The solver's own output before polishing.
+    """
+
+    solution: ConvexSolution
+    objective: float
+    prediction: object
+    certificate: Certificate
+    raw: SolveResult
+
+
+def solve_convex_program(
+    X_aug, arrangements, Y, s, loss, alpha, *, fit_intercept, hidden_bias, tol, max_iter,
+    solver="cvxpy", verbose=False, program=None,
+):
+    """Solve (C-ReLU) on the patterns of ``arrangements``, polish the solution and certify it.
+
+    Parameters
+    ----------
+    X_aug : ndarray of shape (n_samples, n_dims)
+    arrangements : Arrangements
+        Patterns on ``X_aug`` and their generators.
+    Y : ndarray of shape (n_samples, n_outputs)
+    s : ndarray of shape (n_samples,)
+    loss : loss object
+    alpha : float
+    fit_intercept, hidden_bias : bool
+    tol : float
+        Relative duality-gap tolerance.
+    max_iter : int
+    solver : {"cvxpy"}, default="cvxpy"
+    verbose : bool, default=False
+    program : CvxpyProgram, default=None
+        A program already compiled for these data and patterns (re-solved for ``alpha``).
+
+    Returns
+    -------
+    ConvexFit
+    """
+    patterns = arrangements.patterns
+    if solver == "first_order":
+        raise NotImplementedError("solver='first_order' is not available yet; use solver='cvxpy'.")
+    if program is None:
+        program = CvxpyProgram(X_aug, patterns, Y, s, loss, fit_intercept=fit_intercept)
+    raw = program.solve(alpha, tol=tol, max_iter=max_iter, verbose=verbose)
+    V, U, c = polish(X_aug, patterns, raw.blocks_pos, raw.blocks_neg, raw.intercept, Y, s, loss, fit_intercept=fit_intercept)
+    objective, prediction = convex_objective(X_aug, patterns, V, U, c, Y, s, loss, alpha)
+    _, raw_prediction = convex_objective(X_aug, patterns, raw.blocks_pos, raw.blocks_neg, raw.intercept, Y, s, loss, alpha)
+    certificate = duality_certificate(
+        X_aug, patterns, Y, s, alpha, loss, prediction, objective,
+        fit_intercept=fit_intercept, exact=arrangements.exact, tol=tol, dual_predictions=(raw_prediction,),
+    )
+    solution = ConvexSolution(arrangements.generators, V, U, c, hidden_bias)
+    return ConvexFit(solution, objective, prediction, certificate, raw)
