@@ -113,8 +113,6 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
     def _fit_encoded(self, X, Y, sample_weight):
         """Fit on validated ``X`` and encoded targets ``Y`` of shape (n_samples, n_outputs)."""
         s = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
-        if not np.any(s > 0):
-            raise ValueError("sample_weight is zero for every sample: there is nothing to fit.")
         keep = s > 0  # zero-weight rows are removed before the patterns are built (SPEC §1)
         X_fit, Y_fit = X[keep], Y[keep]
         s = s[keep] * (keep.sum() / s[keep].sum())

@@ -40,27 +40,27 @@ class _Loss:
     def optimal_intercept(self, F, Y, s, max_iter=100):
         """Minimise ``c ↦ value(F + c)`` over the output intercept ``c`` of shape (n_outputs,).
 
-        Damped Newton steps; used to place the dual vector on ``Σ_k r_k = 0`` (SPEC §4).
+        Damped Newton steps until ``Σ_k r_k = −∇_c value`` vanishes to rounding; used to place the
+        dual vector on ``Σ_k r_k = 0`` (SPEC §4). A step is accepted when it lowers the value, or,
+        once values agree to rounding, when it lowers the gradient.
         """
         c = np.zeros(F.shape[1])
         current = self.value(F, Y, s)
+        grad, hess = self._newton_direction(F, Y, s)
         for _ in range(max_iter):
-            grad, hess = self._newton_direction(F + c, Y, s)
-            if np.max(np.abs(grad)) <= 1e-15 * max(1.0, abs(current)):
+            if np.max(np.abs(grad)) <= 1e-15:
                 break
             step = np.linalg.lstsq(hess, grad, rcond=None)[0]
-            t = 1.0
-            while t > 1e-12:
-                candidate = self.value(F + c - t * step, Y, s)
-                if candidate <= current:
+            for t in 0.5 ** np.arange(40):
+                candidate = c - t * step
+                value = self.value(F + candidate, Y, s)
+                new_grad, new_hess = self._newton_direction(F + candidate, Y, s)
+                flat = value <= current + 4 * np.finfo(float).eps * abs(current)
+                if value < current or (flat and np.max(np.abs(new_grad)) < np.max(np.abs(grad))):
                     break
-                t *= 0.5
             else:
                 break
-            if candidate == current and t < 1.0:
-                break
-            c = c - t * step
-            current = candidate
+            c, current, grad, hess = candidate, value, new_grad, new_hess
         return c
 
 

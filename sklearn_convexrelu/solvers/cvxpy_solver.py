@@ -22,7 +22,7 @@ def _solver_options(name, tol, max_iter):
     if name == "CLARABEL":
         return {"tol_gap_abs": tight, "tol_gap_rel": tight, "tol_feas": tight, "max_iter": max_iter}
     if name == "SCS":
-        return {"eps_abs": tight, "eps_rel": tight, "max_iters": max(max_iter, 10_000)}
+        return {"eps_abs": tight, "eps_rel": tight, "max_iters": 10 * max_iter}
     return {}
 
 

@@ -1,0 +1,146 @@
+"""Losses, operators, cone projections and the certificate (SPEC §3, §4), against independent computations."""
+
+import cvxpy as cp
+import numpy as np
+import pytest
+
+from sklearn_convexrelu.arrangements import _augment, enumerate_arrangements
+from sklearn_convexrelu.program import (
+    adjoint,
+    cone_kappas,
+    duality_certificate,
+    encode_targets,
+    forward,
+    get_loss,
+    normalized_weights,
+    project_onto_cone,
+)
+
+LOSS_CASES = [("squared_error", 1), ("squared_error", 3), ("log_loss", 1), ("log_loss", 3)]
+
+
+def _targets(rng, loss, n_outputs, n=12):
+    if loss == "squared_error":
+        return encode_targets(rng.standard_normal((n, n_outputs)), loss)
+    labels = rng.integers(0, max(n_outputs, 2), n)
+    return encode_targets(np.where(labels == 1, 1, -1) if n_outputs == 1 else labels, loss, n_outputs)
+
+
+@pytest.mark.parametrize("loss_name, n_outputs", LOSS_CASES)
+def test_residual_is_minus_the_gradient(loss_name, n_outputs):
+    rng = np.random.default_rng(0)
+    Y = _targets(rng, loss_name, n_outputs)
+    s = normalized_weights(rng.uniform(0.5, 2, Y.shape[0]), Y.shape[0])
+    Z = rng.standard_normal(Y.shape)
+    loss = get_loss(loss_name, n_outputs)
+    E = rng.standard_normal(Y.shape)
+    h = 1e-6
+    directional = (loss.value(Z + h * E, Y, s) - loss.value(Z - h * E, Y, s)) / (2 * h)
+    assert np.isclose(directional, -np.sum(loss.residual(Z, Y, s) * E), rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("loss_name, n_outputs", LOSS_CASES)
+def test_dual_satisfies_fenchel_young_with_equality_at_the_gradient(loss_name, n_outputs):
+    # value(Z) = dual(R) − ⟨R, Z⟩ when R = −∇value(Z), and ≥ for any other R in the domain.
+    rng = np.random.default_rng(1)
+    Y = _targets(rng, loss_name, n_outputs)
+    s = normalized_weights(rng.uniform(0.5, 2, Y.shape[0]), Y.shape[0])
+    loss = get_loss(loss_name, n_outputs)
+    Z = rng.standard_normal(Y.shape)
+    R = loss.residual(Z, Y, s)
+    assert np.isclose(loss.value(Z, Y, s), loss.dual(R, Y, s) - np.sum(R * Z), rtol=1e-12)
+    other = loss.residual(rng.standard_normal(Y.shape), Y, s)
+    assert loss.value(Z, Y, s) >= loss.dual(other, Y, s) - np.sum(other * Z) - 1e-12
+
+
+def test_squared_dual_matches_spec_formula():
+    rng = np.random.default_rng(2)
+    y = rng.standard_normal(9)
+    s = normalized_weights(rng.uniform(0.5, 2, 9), 9)
+    R = rng.standard_normal((9, 1)) / 9
+    spec = np.mean(s * (0.5 * y**2 - 0.5 * (y - 9 * R[:, 0] / s) ** 2))  # SPEC §4
+    assert np.isclose(get_loss("squared_error", 1).dual(R, y[:, None], s), spec, rtol=1e-12)
+
+
+@pytest.mark.parametrize("loss_name, n_outputs", LOSS_CASES)
+def test_optimal_intercept_zeroes_the_residual_sum(loss_name, n_outputs):
+    rng = np.random.default_rng(3)
+    Y = _targets(rng, loss_name, n_outputs, n=20)
+    s = normalized_weights(rng.uniform(0.5, 2, 20), 20)
+    loss = get_loss(loss_name, n_outputs)
+    F = rng.standard_normal(Y.shape)
+    c = loss.optimal_intercept(F, Y, s)
+    assert np.allclose(loss.residual(F + c, Y, s).sum(axis=0), 0, atol=1e-12)
+
+
+def test_forward_and_adjoint_against_explicit_sums():
+    rng = np.random.default_rng(4)
+    X_aug = _augment(rng.standard_normal((7, 2)), True)
+    M = rng.random((7, 5)) < 0.5
+    B = rng.standard_normal((2, 3, 5))
+    G = rng.standard_normal((7, 2))
+    explicit = np.stack([sum(np.diag(M[:, i]) @ X_aug @ B[k, :, i] for i in range(5)) for k in range(2)], axis=1)
+    assert np.allclose(forward(X_aug, M, B), explicit)
+    explicit_adjoint = np.stack(
+        [np.stack([X_aug.T @ np.diag(M[:, i]) @ G[:, k] for i in range(5)], axis=1) for k in range(2)]
+    )
+    assert np.allclose(adjoint(X_aug, M, G), explicit_adjoint)
+
+
+def test_cone_projection_matches_cvxpy():
+    rng = np.random.default_rng(5)
+    X_aug = _augment(rng.standard_normal((15, 2)), True)
+    arrangements = enumerate_arrangements(X_aug[:, :2])
+    for i in rng.choice(arrangements.n_patterns, 10, replace=False):
+        pattern = arrangements.patterns[:, i]
+        a = rng.standard_normal(3)
+        u = cp.Variable(3)
+        signs = np.where(pattern, 1.0, -1.0)
+        cp.Problem(cp.Minimize(cp.sum_squares(u - a)), [cp.multiply(signs, X_aug @ u) >= 0]).solve(solver="CLARABEL")
+        projection = project_onto_cone(X_aug, pattern, a)
+        assert np.allclose(projection, u.value, atol=1e-6)
+        assert np.all(signs * (X_aug @ projection) >= -1e-10)
+
+
+def test_kappa_is_the_support_function_of_the_cone_ball():
+    # κ = max_{u ∈ K, ‖u‖ ≤ 1} σ rᵀ D X̃ u, solved by cvxpy independently.
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((12, 2))
+    X_aug = _augment(X, True)
+    arrangements = enumerate_arrangements(X)
+    R = rng.standard_normal((12, 1))
+    kappas, _, exact = cone_kappas(X_aug, arrangements.patterns, R)
+    assert exact.all()
+    for i in rng.choice(arrangements.n_patterns, 8, replace=False):
+        pattern = arrangements.patterns[:, i]
+        signs = np.where(pattern, 1.0, -1.0)
+        for side, sigma in enumerate((1.0, -1.0)):
+            u = cp.Variable(3)
+            problem = cp.Problem(
+                cp.Maximize(sigma * (R[:, 0] * pattern) @ X_aug @ u),
+                [cp.multiply(signs, X_aug @ u) >= 0, cp.norm(u) <= 1],
+            )
+            problem.solve(solver="CLARABEL")
+            assert np.isclose(kappas[0, i, side], problem.value, atol=1e-6)
+
+
+def test_certificate_gap_is_nonnegative_for_random_networks():
+    # SPEC §10.3: gap ≥ −1e-9 for any network, with exact patterns.
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((10, 2))
+    y = rng.standard_normal(10)
+    X_aug = _augment(X, True)
+    arrangements = enumerate_arrangements(X)
+    loss = get_loss("squared_error", 1)
+    s = np.ones(10)
+    for trial in range(20):
+        W = rng.standard_normal((3, 4))
+        a = rng.standard_normal((4, 1))
+        prediction = np.maximum(X_aug @ W, 0) @ a + rng.standard_normal()
+        primal = loss.value(prediction, y[:, None], s) + 0.05 * 0.5 * (np.sum(W**2) + np.sum(a**2))
+        certificate = duality_certificate(
+            X_aug, arrangements.patterns, y[:, None], s, 0.05, loss, prediction, primal,
+            fit_intercept=True, exact=True, tol=1e-6,
+        )
+        assert certificate.dual_gap >= -1e-9
+        assert not certificate.certified
