@@ -1,0 +1,425 @@
+"""Plumbing shared by the landscape tools: which objective, which patterns, which optimum (SPEC §1-§4).
+
+Every tool accepts a :class:`~sklearn_convexrelu.TwoLayerReLUNetwork`, a fitted
+``ConvexReLURegressor``/``ConvexReLUClassifier`` or a fitted scikit-learn ``MLPRegressor`` /
+binary ``MLPClassifier`` with one ReLU hidden layer, and turns it into a network and a
+:class:`_Problem`: the data, the encoded targets, the loss, ``alpha`` and the three switches that
+fix the objective (NC) being examined.
+"""
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..arrangements import Arrangements, _augment, arrangement_count_bound, enumerate_arrangements, sample_arrangements
+from ..network import TwoLayerReLUNetwork
+from ..program.cones import cone_kappas
+from ..program.losses import encode_targets, get_loss, normalized_weights
+from ..solvers import CvxpyProgram
+from ..solvers.polish import convex_objective, polish
+from ._mlp_program import bias_free_kappas
+
+# Blocks whose penalised norm is below this fraction of the largest are zero neurons.
+_ZERO_BLOCK_RTOL = 1e-12
+# A dual constraint with κ < (1 − _SLACK_RTOL) alpha at the computed optimum is slack.
+_SLACK_RTOL = 1e-4
+
+
+@dataclass(frozen=True, eq=False)
+class _Problem:
+    """The objective (NC) of SPEC §1 on fixed data.
+
+    ``X``, ``Y`` and ``s`` keep only samples of positive weight (the others do not enter the
+    objective); ``s`` sums to their number.
+    """
+
+    X: np.ndarray
+    Y: np.ndarray
+    s: np.ndarray
+    loss_name: str
+    alpha: float
+    hidden_bias: bool
+    penalize_hidden_bias: bool
+    fit_intercept: bool
+    source: str
+
+    @property
+    def X_aug(self):
+        return _augment(self.X, self.hidden_bias)
+
+    @property
+    def loss(self):
+        return get_loss(self.loss_name, self.Y.shape[1])
+
+    @property
+    def n_penalized(self):
+        """Number of leading block coordinates inside the group norm."""
+        return self.X.shape[1] + (self.hidden_bias and self.penalize_hidden_bias)
+
+    def objective(self, network):
+        """Objective (NC) of ``network`` on the data of the problem."""
+        data = self.loss.value(network.output(self.X), self.Y, self.s)
+        return data + network.penalty(self.alpha, penalize_hidden_bias=self.penalize_hidden_bias)
+
+    def kappas(self, patterns, R, threshold):
+        """κ of SPEC §4 for this objective's dual constraint (see :mod:`._mlp_program`)."""
+        if self.hidden_bias and not self.penalize_hidden_bias:
+            return bias_free_kappas(self.X_aug, patterns, R, threshold)
+        return cone_kappas(self.X_aug, patterns, R, threshold)
+
+    def describe(self):
+        """Plain-language statement of the objective."""
+        loss = "(1/2n) Σ s_i (f(x_i) − y_i)²" if self.loss_name == "squared_error" else "(1/n) Σ s_i ℓ(f(x_i), y_i)"
+        if not self.hidden_bias:
+            bias = "no hidden biases"
+        elif self.penalize_hidden_bias:
+            bias = "penalised hidden biases (inside ‖w_j‖)"
+        else:
+            bias = "unpenalised hidden biases"
+        intercept = "an unpenalised output intercept" if self.fit_intercept else "no output intercept"
+        return (
+            f"{loss} + (alpha/2) Σ_j (‖w_j‖² + a_j²) with alpha={self.alpha:.6g}, {bias} and "
+            f"{intercept}, over two-layer ReLU networks of any width (objective of {self.source})"
+        )
+
+
+def _mlp_kind(model):
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    if isinstance(model, MLPRegressor):
+        return "regressor"
+    if isinstance(model, MLPClassifier):
+        return "classifier"
+    return None
+
+
+def _is_convex_estimator(model):
+    from .._base import _BaseConvexReLU
+
+    return isinstance(model, _BaseConvexReLU)
+
+
+def _classifier_targets(classes, y):
+    """±1 (binary) or one-hot targets in the order of ``classes``, as our classifier encodes them."""
+    labels = np.searchsorted(classes, y)
+    if np.any(labels >= classes.size) or np.any(classes[np.minimum(labels, classes.size - 1)] != y):
+        raise ValueError(f"y contains labels that are not among the classes {classes!r}.")
+    if classes.size == 2:
+        return np.where(labels == 1, 1.0, -1.0)[:, None]
+    return np.eye(classes.size)[labels]
+
+
+def _from_model(model, X, y, sample_weight):
+    """Network, targets and the objective's defaults read from ``model``."""
+    y = np.asarray(y)
+    kind = _mlp_kind(model)
+    if kind is not None:
+        network = TwoLayerReLUNetwork.from_mlp(model)
+        if network.n_outputs != 1:
+            raise ValueError(
+                "Only single-output MLPs are supported: a fully connected vector-output network is "
+                "not the block-sparse model of the convex program (SPEC §9)."
+            )
+        total = X.shape[0] if sample_weight is None else float(np.sum(sample_weight))
+        # MLP: (1/Σs) Σ s_i ℓ + (A/2Σs) Σ‖W‖², biases unpenalised  ⇒  alpha = A / Σs  (SPEC §1)
+        defaults = dict(alpha=model.alpha / total, hidden_bias=True, penalize_hidden_bias=False, fit_intercept=True)
+        if kind == "regressor":
+            if model.loss != "squared_error":
+                raise ValueError(f"Only loss='squared_error' MLPs are supported, got {model.loss!r}.")
+            return network, encode_targets(y, "squared_error"), dict(defaults, loss="squared_error"), "MLPRegressor"
+        if model.classes_.size != 2:
+            raise ValueError("Only binary MLPClassifiers are supported (one logistic output).")
+        Y = _classifier_targets(model.classes_, y)
+        return network, Y, dict(defaults, loss="log_loss"), "MLPClassifier"
+    if _is_convex_estimator(model):
+        if not hasattr(model, "network_"):
+            raise ValueError(f"The {type(model).__name__} is not fitted: call fit first.")
+        defaults = dict(
+            alpha=model.alpha, loss=model.loss, hidden_bias=model.hidden_bias,
+            penalize_hidden_bias=True, fit_intercept=model.fit_intercept,
+        )
+        if hasattr(model, "classes_"):
+            Y = _classifier_targets(model.classes_, y)
+        else:
+            Y = encode_targets(y, "squared_error")
+        return model.network_, Y, defaults, type(model).__name__
+    if isinstance(model, TwoLayerReLUNetwork):
+        return model, None, dict(alpha=None, loss="squared_error", hidden_bias=True, penalize_hidden_bias=True, fit_intercept=True), "the given network"
+    raise TypeError(
+        "Expected a TwoLayerReLUNetwork, a fitted ConvexReLURegressor/ConvexReLUClassifier or a "
+        f"fitted MLPRegressor/MLPClassifier with one ReLU hidden layer; got {type(model).__name__}."
+    )
+
+
+def _check_network(network, hidden_bias, fit_intercept):
+    if not hidden_bias and np.any(network.hidden_bias != 0):
+        raise ValueError("hidden_bias=False but the network has nonzero hidden biases.")
+    if not fit_intercept and np.any(network.output_bias != 0):
+        raise ValueError("fit_intercept=False but the network has a nonzero output bias.")
+    if np.any(np.count_nonzero(network.output_weights, axis=1) > 1):
+        raise ValueError(
+            "Some neurons feed several outputs: the convex program covers networks whose second "
+            "layer is block-sparse (each neuron feeds one output, SPEC §9)."
+        )
+
+
+def resolve(model, X, y, alpha=None, *, loss=None, sample_weight=None, hidden_bias=None,
+            penalize_hidden_bias=None, fit_intercept=None):
+    """The network and the objective (NC) a landscape tool examines.
+
+    Explicit arguments override the values read from ``model``.
+
+    Returns
+    -------
+    network : TwoLayerReLUNetwork
+    problem : _Problem
+    """
+    X = np.asarray(X, dtype=float)
+    network, Y, settings, source = _from_model(model, X, y, sample_weight)
+    overrides = dict(alpha=alpha, loss=loss, hidden_bias=hidden_bias, penalize_hidden_bias=penalize_hidden_bias, fit_intercept=fit_intercept)
+    settings.update({key: value for key, value in overrides.items() if value is not None})
+    if settings["alpha"] is None or not settings["alpha"] > 0:
+        raise ValueError(f"alpha must be a positive float; got {settings['alpha']!r}.")
+    if Y is None:
+        Y = encode_targets(y, settings["loss"], network.n_outputs)
+    problem = make_problem(X, Y, sample_weight, source=source, **settings)
+    if Y.shape[1] != network.n_outputs:
+        raise ValueError(f"y encodes {Y.shape[1]} output(s) but the network has {network.n_outputs}.")
+    _check_network(network, problem.hidden_bias, problem.fit_intercept)
+    return network, problem
+
+
+def make_problem(X, Y, sample_weight, *, alpha, loss, hidden_bias, penalize_hidden_bias, fit_intercept, source):
+    """A :class:`_Problem` from raw data and encoded targets ``Y`` of shape (n_samples, n_outputs)."""
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or Y.shape[0] != X.shape[0]:
+        raise ValueError(f"X must have shape (n_samples, n_features) matching y; got {X.shape} and {Y.shape}.")
+    if hidden_bias and not penalize_hidden_bias and not fit_intercept:
+        raise ValueError(
+            "An unpenalised hidden bias needs fit_intercept=True: a neuron (0, b, a) is then a "
+            "free constant, so the output intercept is implied."
+        )
+    s = normalized_weights(sample_weight, X.shape[0])
+    keep = s > 0
+    s = s[keep] * (keep.sum() / s[keep].sum())
+    return _Problem(
+        X[keep], np.asarray(Y, dtype=float)[keep], s, loss, float(alpha), bool(hidden_bias),
+        bool(penalize_hidden_bias or not hidden_bias), bool(fit_intercept), source,
+    )
+
+
+def get_arrangements(problem, arrangements="auto", *, max_arrangements=2000, n_arrangements=200, random_state=None):
+    """All patterns (``"exact"``), sampled ones (``"sample"``), ``"auto"`` or a given set (SPEC §2)."""
+    if isinstance(arrangements, Arrangements):
+        if arrangements.hidden_bias != problem.hidden_bias or arrangements.patterns.shape[0] != problem.X.shape[0]:
+            raise ValueError("The given arrangements were not built on these data with this hidden_bias.")
+        return arrangements
+    if arrangements == "auto":
+        bound = arrangement_count_bound(problem.X, hidden_bias=problem.hidden_bias)
+        arrangements = "exact" if bound <= max_arrangements else "sample"
+    if arrangements == "exact":
+        return enumerate_arrangements(problem.X, hidden_bias=problem.hidden_bias)
+    if arrangements == "sample":
+        return sample_arrangements(problem.X, n_arrangements, hidden_bias=problem.hidden_bias, random_state=random_state)
+    raise ValueError(f"arrangements must be 'auto', 'exact', 'sample' or an Arrangements; got {arrangements!r}.")
+
+
+def pattern_keys(patterns):
+    """Hashable key of every column of a boolean pattern matrix."""
+    return [column.tobytes() for column in np.packbits(patterns, axis=0).T]
+
+
+def with_patterns(arrangements, patterns, generators):
+    """``arrangements`` plus the given patterns that it lacks (``exact`` is kept)."""
+    if patterns.shape[1] == 0:
+        return arrangements
+    known = set(pattern_keys(arrangements.patterns))
+    new = [j for j, key in enumerate(pattern_keys(patterns)) if key not in known]
+    _, first = np.unique(np.packbits(patterns[:, new], axis=0).T, axis=0, return_index=True)
+    new = np.asarray(new, dtype=int)[np.sort(first)]
+    return Arrangements(
+        np.hstack([arrangements.patterns, patterns[:, new]]),
+        np.hstack([arrangements.generators, generators[:, new]]),
+        arrangements.exact, arrangements.hidden_bias, arrangements.n_sampled,
+    )
+
+
+def neuron_blocks(problem, network):
+    """Hidden weights ``w̃_j`` of shape (n_neurons, n_dims) in ``X̃`` coordinates."""
+    W = network.hidden_weights
+    return (np.vstack([W, network.hidden_bias]) if problem.hidden_bias else W).T
+
+
+def own_patterns(problem, network):
+    """Distinct patterns ``1[X̃w̃_j ≥ 0]`` of the neurons that compute something (SPEC §6 (i)).
+
+    A neuron with a zero output weight or zero pattern is ignored (its pattern is arbitrary).
+
+    Returns
+    -------
+    patterns : ndarray of shape (n_samples, n_own), dtype bool
+    generators : ndarray of shape (n_dims, n_own)
+    """
+    blocks = neuron_blocks(problem, network)
+    patterns = problem.X_aug @ blocks.T >= 0
+    alive = np.any(network.output_weights != 0, axis=1) & np.any(blocks != 0, axis=1) & patterns.any(axis=0)
+    patterns, blocks = patterns[:, alive], blocks[alive]
+    _, first = np.unique(np.packbits(patterns, axis=0).T, axis=0, return_index=True)
+    first = np.sort(first)
+    return patterns[:, first], blocks[first].T
+
+
+def own_pairs(problem, network):
+    """Distinct (pattern, sign, output) of the neurons that compute something (SPEC §6 (i)).
+
+    Returns
+    -------
+    patterns : ndarray of shape (n_samples, n_pairs), dtype bool
+    signs : ndarray of shape (n_pairs,)
+    outputs : ndarray of shape (n_pairs,)
+    """
+    blocks = neuron_blocks(problem, network)
+    patterns = problem.X_aug @ blocks.T >= 0
+    outputs = np.argmax(network.output_weights != 0, axis=1)
+    weights = network.output_weights[np.arange(network.n_neurons), outputs]
+    alive = (weights != 0) & np.any(blocks != 0, axis=1) & patterns.any(axis=0)
+    keys = np.vstack([patterns, weights > 0, outputs[None, :] == np.arange(network.n_outputs)[:, None]])
+    _, first = np.unique(np.packbits(keys[:, alive], axis=0).T, axis=0, return_index=True)
+    first = np.flatnonzero(alive)[np.sort(first)]
+    return patterns[:, first], np.where(weights[first] > 0, 1.0, -1.0), outputs[first]
+
+
+def blocks_to_network(problem, blocks, signs, intercept, outputs=None):
+    """Balanced network with one neuron per block (SPEC §3.1), zero neurons for zero blocks.
+
+    Block ``v`` with sign ``σ`` becomes ``(v/√‖Pv‖, σ√‖Pv‖)`` where ``P`` keeps the penalised
+    coordinates. With an unpenalised hidden bias, a block active on every sample keeps only the
+    smallest bias that leaves it active on every sample; the slack ``min_k x̃_kᵀv ≥ 0`` goes into the
+    output intercept (same prediction on the data, same penalty). This keeps the map continuous
+    where ``Pv → 0``: for any block in its cone ``|v_d| ≤ (max_k ‖x_k‖) ‖Pv‖`` after that shift.
+
+    Parameters
+    ----------
+    problem : _Problem
+    blocks : ndarray of shape (n_neurons, n_dims)
+        Each block lies in the cone of its own pattern on the data.
+    signs : ndarray of shape (n_neurons,)
+    intercept : ndarray of shape (n_outputs,)
+    outputs : ndarray of shape (n_neurons,), default=None
+        Output fed by each neuron (all zero when ``None``).
+
+    Returns
+    -------
+    TwoLayerReLUNetwork
+    """
+    blocks = np.array(blocks, dtype=float)
+    intercept = np.array(intercept, dtype=float).reshape(-1)
+    m = blocks.shape[0]
+    outputs = np.zeros(m, dtype=int) if outputs is None else np.asarray(outputs)
+    if problem.hidden_bias and not problem.penalize_hidden_bias and m:
+        slack = np.maximum(np.min(problem.X_aug @ blocks.T, axis=0), 0.0)
+        blocks[:, -1] -= slack
+        np.add.at(intercept, outputs, signs * slack)
+    norms = np.linalg.norm(blocks[:, : problem.n_penalized], axis=1)
+    alive = norms > _ZERO_BLOCK_RTOL * norms.max(initial=0.0)
+    root = np.sqrt(np.where(alive, norms, 1.0))
+    W = np.where(alive[:, None], blocks / root[:, None], 0.0)
+    A = np.zeros((m, intercept.size))
+    A[np.arange(m), outputs] = np.where(alive, signs * root, 0.0)
+    p = problem.X.shape[1]
+    bias = W[:, p] if problem.hidden_bias else np.zeros(m)
+    return TwoLayerReLUNetwork(W[:, :p].T, bias, A, intercept)
+
+
+@dataclass(frozen=True, eq=False)
+class _Optimum:
+    """Polished solution of the convex program on fixed patterns."""
+
+    patterns: np.ndarray
+    generators: np.ndarray
+    blocks: np.ndarray  # (n_blocks, d) nonzero blocks
+    signs: np.ndarray  # (n_blocks,)
+    outputs: np.ndarray  # (n_blocks,)
+    pattern_index: np.ndarray  # (n_blocks,) column of ``patterns`` of each block
+    intercept: np.ndarray  # (n_outputs,)
+    objective: float
+    prediction: np.ndarray  # (n, n_outputs)
+    status: str
+
+    def network(self, problem):
+        return blocks_to_network(problem, self.blocks, self.signs, self.intercept, self.outputs)
+
+
+def _polished(problem, patterns, stacked, intercept):
+    """Polished blocks (2, K, d, P), intercept, objective and prediction (SPEC §3.1)."""
+    X_aug = problem.X_aug
+    V, U, c = polish(X_aug, patterns, stacked[0], stacked[1], intercept, problem.Y, problem.s, problem.loss,
+                     fit_intercept=problem.fit_intercept)
+    objective, prediction = convex_objective(X_aug, patterns, V, U, c, problem.Y, problem.s, problem.loss,
+                                             problem.alpha, penalize_hidden_bias=problem.penalize_hidden_bias)
+    return np.stack([V, U]), np.asarray(c, dtype=float), float(objective), prediction
+
+
+def solve_optimum(problem, arrangements, *, tol=1e-8, max_iter=1000):
+    """Solve the convex program of ``problem`` over ``arrangements`` (cvxpy), polished (SPEC §3)."""
+    X_aug, patterns = problem.X_aug, arrangements.patterns
+    program = CvxpyProgram(
+        X_aug, patterns, problem.Y, problem.s, problem.loss,
+        fit_intercept=problem.fit_intercept, penalize_hidden_bias=problem.penalize_hidden_bias,
+    )
+    raw = program.solve(problem.alpha, tol=tol, max_iter=max_iter)
+    stacked, c, objective, prediction = _polished(problem, patterns, np.stack([raw.blocks_pos, raw.blocks_neg]), raw.intercept)
+    # blocks on constraints that are not tight at the dual optimum are zero at the exact optimum
+    # (complementary slackness): drop the solver's residue there unless that costs objective
+    R = problem.loss.residual(prediction, problem.Y, problem.s)
+    level = problem.alpha * (1 - _SLACK_RTOL)
+    kappas, _, _ = problem.kappas(patterns, R, level)  # (K, P, 2)
+    tight = np.moveaxis(kappas >= level, -1, 0)[:, :, None, :]  # (2, K, 1, P)
+    cleaned = _polished(problem, patterns, np.where(tight, stacked, 0.0), c)
+    if cleaned[2] <= objective + 1e-12 * abs(objective):
+        stacked, c, objective, prediction = cleaned
+    side, k, i = np.nonzero(np.linalg.norm(stacked, axis=2) > 0)
+    return _Optimum(
+        patterns, arrangements.generators, stacked[side, k, :, i], np.where(side == 0, 1.0, -1.0), k, i,
+        c, objective, prediction, raw.status,
+    )
+
+
+def restricted_optimum(problem, patterns, signs, outputs, tol=1e-10):
+    """Optimum of (C-ReLU) with one block per given (pattern, sign, output), solved by cvxpy.
+
+    Returns
+    -------
+    objective : float
+    network : TwoLayerReLUNetwork
+    """
+    import cvxpy as cp
+
+    X_aug, (n, d), K = problem.X_aug, problem.X_aug.shape, problem.Y.shape[1]
+    B = cp.Variable((d, signs.size))
+    feeds = np.eye(K)[outputs]  # (Q, K): block q feeds output k_q
+    pred = cp.multiply(patterns * signs, X_aug @ B) @ feeds
+    c = cp.Variable(K) if problem.fit_intercept else None
+    if c is not None:
+        pred = pred + np.ones((n, 1)) @ cp.reshape(c, (1, K), order="C")
+    penalty = cp.sum(cp.norm(B[: problem.n_penalized], 2, axis=0))
+    program = cp.Problem(
+        cp.Minimize(problem.loss.cvxpy_value(pred, problem.Y, problem.s) + problem.alpha * penalty),
+        [cp.multiply(2.0 * patterns - 1, X_aug @ B) >= 0],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # cvxpy's inaccuracy notes; polished below
+        program.solve(solver="CLARABEL", tol_gap_abs=tol, tol_gap_rel=tol, tol_feas=tol)
+    # as blocks of the (pattern, sign) program: positive and negative sides per output
+    blocks = np.zeros((2, K, d, signs.size))
+    blocks[(signs < 0).astype(int), outputs, :, np.arange(signs.size)] = np.asarray(B.value).T
+    intercept = np.asarray(c.value).reshape(-1) if c is not None else np.zeros(K)
+    V, U, intercept = polish(X_aug, patterns, blocks[0], blocks[1], intercept, problem.Y, problem.s, problem.loss,
+                             fit_intercept=problem.fit_intercept)
+    objective, _ = convex_objective(X_aug, patterns, V, U, intercept, problem.Y, problem.s, problem.loss,
+                                    problem.alpha, penalize_hidden_bias=problem.penalize_hidden_bias)
+    polished = np.stack([V, U])
+    side, k, q = np.nonzero(np.linalg.norm(polished, axis=2) > 0)
+    network = blocks_to_network(problem, polished[side, k, :, q], np.where(side == 0, 1.0, -1.0), intercept, k)
+    return float(objective), network

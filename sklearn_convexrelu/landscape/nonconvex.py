@@ -1,0 +1,309 @@
+"""A plain numpy trainer for the non-convex objective (NC) of SPEC §1.
+
+Full-batch gradient descent with an Armijo backtracking step, or Adam, on exactly the objective the
+convex program solves, so its stationary points can be compared with the convex optimum
+(SPEC §6 (i), (iv)). Several random starts are trained at once as one batch of arrays.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit
+from sklearn.utils import check_random_state
+
+from ..network import TwoLayerReLUNetwork
+from ..program.losses import encode_targets
+from ._problem import make_problem, neuron_blocks
+
+__all__ = ["NonconvexFit", "train_nonconvex"]
+
+# Armijo sufficient-decrease constant and step adaptation of gradient descent.
+_ARMIJO = 1e-4
+_GROW, _SHRINK, _MAX_HALVINGS, _MAX_DECAY = 2.0, 0.5, 60, 0.5
+_ADAM_BETAS, _ADAM_EPS = (0.9, 0.999), 1e-8
+# A sample within this relative distance of a neuron's kink is on it; sweeps of the λ problem.
+_KINK_RTOL, _KINK_SWEEPS = 1e-6, 5
+
+
+@dataclass(frozen=True, eq=False)
+class NonconvexFit:
+    """Result of :func:`train_nonconvex`.
+
+    Attributes
+    ----------
+    network : TwoLayerReLUNetwork
+    objective : float
+        Objective (NC) of ``network``.
+    n_iter : int
+    converged : bool
+        Whether the largest entry of the (least-norm) gradient fell below ``tol``.
+    history : ndarray of shape (n_iter + 1,)
+        Objective after every iteration (the first entry at the initial point).
+    """
+
+    network: TwoLayerReLUNetwork
+    objective: float
+    n_iter: int
+    converged: bool
+    history: np.ndarray
+
+
+class _Batch:
+    """Objective and gradient of (NC) for S networks of width m at once (one output).
+
+    Parameters are ``W`` (S, d, m) in ``X̃`` coordinates, ``a`` (S, m) and ``c`` (S,).
+    """
+
+    def __init__(self, problem):
+        self.X_aug = problem.X_aug
+        self.y = problem.Y[:, 0]
+        self.weights = problem.s / problem.s.size  # (1/n) s_k
+        self.alpha = problem.alpha
+        self.log_loss = problem.loss_name == "log_loss"
+        self.fit_intercept = problem.fit_intercept
+        self.row_norms = np.linalg.norm(self.X_aug, axis=1)
+        self.penalized = np.ones(self.X_aug.shape[1])
+        if problem.hidden_bias and not problem.penalize_hidden_bias:
+            self.penalized[-1] = 0.0
+
+    def _data(self, F):
+        """Per-network data term and its derivative in the prediction F (S, n)."""
+        if self.log_loss:
+            margin = self.y * F
+            return np.logaddexp(0.0, -margin) @ self.weights, -self.weights * self.y * expit(-margin)
+        diff = F - self.y
+        return 0.5 * (diff**2) @ self.weights, self.weights * diff
+
+    def _penalty(self, W, a):
+        return 0.5 * self.alpha * (np.sum((W * W) * self.penalized[:, None], axis=(1, 2)) + np.sum(a * a, axis=1))
+
+    def value(self, W, a, c):
+        H = np.maximum(self.X_aug @ W, 0.0)  # (S, n, m)
+        return self._data((H @ a[:, :, None])[:, :, 0] + c[:, None])[0] + self._penalty(W, a)
+
+    def value_and_grad(self, W, a, c, reach=None):
+        Z = self.X_aug @ W
+        H = np.maximum(Z, 0.0)
+        value, G = self._data((H @ a[:, :, None])[:, :, 0] + c[:, None])  # G: (S, n)
+        grad_a = (G[:, None, :] @ H)[:, 0, :] + self.alpha * a
+        dZ = (Z > 0) * G[:, :, None] * a[:, None, :]
+        grad_W = self.X_aug.T @ dZ + self.alpha * self.penalized[:, None] * W
+        grad_W = self._min_norm_over_kinks(W, Z, G, a, grad_W, reach)
+        grad_c = G.sum(axis=1) if self.fit_intercept else np.zeros_like(c)
+        return value + self._penalty(W, a), (grad_W, grad_a, grad_c)
+
+    def _min_norm_over_kinks(self, W, Z, G, a, grad_W, reach):
+        """Smallest hidden-weight gradient over the ReLU derivatives ``λ ∈ [0, 1]`` at near-kinks.
+
+        Sample ``k`` is on neuron j's kink when ``|x̃_kᵀw̃_j| ≤ ‖x̃_k‖ max(_KINK_RTOL ‖w̃_j‖,
+        reach_j)``: exactly on it up to rounding, or close enough for a move of ``w̃_j`` by
+        ``reach_j`` to cross it. The derivative there is any ``λ ∈ [0, 1]``.
+        Taking the λ of least gradient norm (projected Gauss-Seidel sweeps, one kink per neuron
+        at a time) gives the steepest descent direction of the ε-subdifferential, which slides
+        along kinks instead of zigzagging across them with ever smaller steps.
+        """
+        reach = np.maximum(_KINK_RTOL * np.sqrt(np.sum(W * W, axis=1)), 0.0 if reach is None else reach)  # (S, m)
+        scale = self.row_norms[None, :, None] * reach[:, None, :]
+        s, k, j = np.nonzero((np.abs(Z) <= scale) & (scale > 0) & (a != 0)[:, None, :])
+        if s.size == 0:
+            return grad_W
+        h = (G[s, k] * a[s, j])[:, None] * self.X_aug[k]  # (T, d): one kink's gradient at λ = 1
+        sq = np.maximum(np.sum(h * h, axis=1), np.finfo(float).tiny)
+        lam = (Z[s, k, j] > 0).astype(float)
+        keys, first, group = np.unique(s * W.shape[2] + j, return_index=True, return_inverse=True)
+        group = group.reshape(-1)
+        g = grad_W[s[first], :, j[first]]  # (n_groups, d): gradient of each neuron on a kink
+        order = np.argsort(group, kind="stable")
+        layer = np.empty_like(order)
+        layer[order] = np.arange(order.size) - np.searchsorted(group[order], group[order])
+        layers = [np.flatnonzero(layer == value) for value in range(layer.max() + 1)]
+        for _ in range(_KINK_SWEEPS if len(layers) > 1 else 1):
+            for idx in layers:
+                rows = group[idx]
+                new = np.clip(lam[idx] - np.sum(g[rows] * h[idx], axis=1) / sq[idx], 0.0, 1.0)
+                g[rows] += (new - lam[idx])[:, None] * h[idx]
+                lam[idx] = new
+        grad_W = grad_W.copy()
+        grad_W[s[first], :, j[first]] = g
+        return grad_W
+
+
+def _sup_norm(grads):
+    return np.max(np.stack([np.abs(g).reshape(g.shape[0], -1).max(axis=1) for g in grads]), axis=0)
+
+
+def _gradient_descent(batch, params, max_iter, tol, learning_rate):
+    """Armijo backtracking (``learning_rate="auto"``) or fixed-step gradient descent per network.
+
+    The direction is the least-norm gradient over the kinks within reach of the next step,
+    estimated by the last move of each neuron (see ``_Batch._min_norm_over_kinks``): the
+    iterates slide along kinks, and as the moves shrink the reach does too, so they settle on
+    the kinks of a stationary point rather than near them.
+    """
+    S = params[0].shape[0]
+    step = np.ones(S) if learning_rate == "auto" else np.full(S, float(learning_rate))
+    value, grads = batch.value_and_grad(*params)
+    history, active = [value], _sup_norm(grads) > tol
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        if not active.any():
+            n_iter -= 1
+            break
+        sq = sum(np.sum(g.reshape(S, -1) ** 2, axis=1) for g in grads)
+        trial_step = np.where(active, step, 0.0)
+        first_try = active.copy()
+        for _ in range(_MAX_HALVINGS if learning_rate == "auto" else 1):
+            trial = [p - _expand(trial_step, p) * g for p, g in zip(params, grads)]
+            new_value = batch.value(*trial)
+            failed = active & (new_value > value - _ARMIJO * trial_step * sq)
+            if learning_rate != "auto" or not failed.any():
+                break
+            trial_step = np.where(failed, _SHRINK * trial_step, trial_step)
+            first_try &= ~failed
+        else:  # no decrease even with a tiny step: stay (numerically stationary) and stop
+            trial = [np.where(_expand(failed, p), p, t) for p, t in zip(params, trial)]
+            active = active & ~failed
+        params = trial
+        if learning_rate == "auto":
+            # the weight decay alone would overshoot zero beyond 1/alpha: cap the step there
+            step = np.where(active, np.minimum(np.where(first_try, _GROW, 1.0) * trial_step, _MAX_DECAY / batch.alpha), step)
+        reach = _GROW * trial_step[:, None] * np.sqrt(np.sum(grads[0] ** 2, axis=1))  # (S, m)
+        value, grads = batch.value_and_grad(*params, reach=reach)
+        active = active & (_sup_norm(grads) > tol)
+        history.append(value)
+    return params, np.array(history), n_iter, _sup_norm(batch.value_and_grad(*params)[1]) <= tol
+
+
+def _adam(batch, params, max_iter, tol, learning_rate):
+    """Adam with a fixed learning rate, per network."""
+    lr = 1e-2 if learning_rate == "auto" else float(learning_rate)
+    beta1, beta2 = _ADAM_BETAS
+    first = [np.zeros_like(p) for p in params]
+    second = [np.zeros_like(p) for p in params]
+    value, grads = batch.value_and_grad(*params)
+    history, active = [value], _sup_norm(grads) > tol
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        if not active.any():
+            n_iter -= 1
+            break
+        for p, g, m1, m2 in zip(params, grads, first, second):
+            m1 *= beta1
+            m1 += (1 - beta1) * g
+            m2 *= beta2
+            m2 += (1 - beta2) * g**2
+            update = lr * (m1 / (1 - beta1**n_iter)) / (np.sqrt(m2 / (1 - beta2**n_iter)) + _ADAM_EPS)
+            p -= _expand(active.astype(float), p) * update
+        value, grads = batch.value_and_grad(*params)
+        active = active & (_sup_norm(grads) > tol)
+        history.append(value)
+    return params, np.array(history), n_iter, ~active
+
+
+def _expand(per_network, array):
+    return per_network.reshape((-1,) + (1,) * (array.ndim - 1))
+
+
+def _initial_params(problem, n_neurons, n_starts, init, init_scale, random_state):
+    """Gaussian starts (``N(0, init_scale²/d)`` hidden, ``N(0, init_scale²/m)`` output) or ``init``."""
+    d = problem.X_aug.shape[1]
+    if init is not None:
+        W = neuron_blocks(problem, init).T[None].repeat(n_starts, axis=0)
+        return [W.copy(), np.repeat(init.output_weights[None, :, 0], n_starts, axis=0), np.repeat(init.output_bias[:1], n_starts)]
+    rng = check_random_state(random_state)
+    W = rng.standard_normal((n_starts, d, n_neurons)) * init_scale / np.sqrt(d)
+    a = rng.standard_normal((n_starts, n_neurons)) * init_scale / np.sqrt(n_neurons)
+    return [W, a, np.zeros(n_starts)]
+
+
+def _to_network(problem, W, a, c):
+    p = problem.X.shape[1]
+    bias = W[p] if problem.hidden_bias else np.zeros(W.shape[1])
+    return TwoLayerReLUNetwork(W[:p], bias, a[:, None], [c if problem.fit_intercept else 0.0])
+
+
+def _train_batch(problem, n_neurons, n_starts, *, optimizer="gd", learning_rate="auto", max_iter=10_000, tol=1e-8,
+                init=None, init_scale=1.0, random_state=None):
+    """Train ``n_starts`` networks of width ``n_neurons`` on ``problem`` at once.
+
+    Returns
+    -------
+    list of NonconvexFit
+    """
+    batch = _Batch(problem)
+    params = _initial_params(problem, n_neurons, n_starts, init, init_scale, random_state)
+    run = {"gd": _gradient_descent, "adam": _adam}.get(optimizer)
+    if run is None:
+        raise ValueError(f"optimizer must be 'gd' or 'adam'; got {optimizer!r}.")
+    (W, a, c), history, n_iter, converged = run(batch, params, max_iter, tol, learning_rate)
+    fits = []
+    for j in range(n_starts):
+        network = _to_network(problem, W[j], a[j], c[j])
+        fits.append(NonconvexFit(network, problem.objective(network), n_iter, bool(converged[j]), history[:, j]))
+    return fits
+
+
+def train_nonconvex(
+    X, y, alpha, n_neurons, *, optimizer="gd", learning_rate="auto", max_iter=10_000, tol=1e-8,
+    loss="squared_error", sample_weight=None, hidden_bias=True, penalize_hidden_bias=True, fit_intercept=True,
+    init=None, init_scale=1.0, random_state=None,
+):
+    """Train a two-layer ReLU network on the objective (NC) with full-batch gradient methods.
+
+    Minimises ``(1/n) Σ s_i ℓ(f(x_i), y_i) + (alpha/2) Σ_j (‖w_j‖² + a_j²)`` (SPEC §1) over the
+    weights of a width-``n_neurons`` network with one output, using the ReLU derivative
+    ``1[z > 0]``. Gradient descent stops where the largest gradient entry is below ``tol``: an
+    approximate stationary point (SPEC §6 (i)), not necessarily a global minimum.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+        Values for ``"squared_error"``, labels in {-1, +1} for ``"log_loss"``.
+    alpha : float
+    n_neurons : int
+    optimizer : {"gd", "adam"}, default="gd"
+        ``"gd"``: gradient descent; with ``learning_rate="auto"`` each step is found by Armijo
+        backtracking (the objective decreases monotonically) and the next trial step doubles.
+        Where a sample lies on (or within one step of) a neuron's kink, the ReLU derivative there
+        is chosen in ``[0, 1]`` to make the gradient smallest — the steepest descent direction of
+        the nonsmooth objective — so the iterates slide along kinks instead of stalling at
+        them, and stop at (Clarke) stationary points. ``"adam"``: Adam on the same gradient
+        (``learning_rate="auto"`` means 1e-2), not monotone.
+    learning_rate : float or "auto", default="auto"
+    max_iter : int, default=10000
+    tol : float, default=1e-8
+        Stop when every gradient entry is at most ``tol`` in absolute value.
+    loss : {"squared_error", "log_loss"}, default="squared_error"
+    sample_weight : array-like of shape (n_samples,), default=None
+    hidden_bias : bool, default=True
+    penalize_hidden_bias : bool, default=True
+        ``False`` gives scikit-learn's MLP objective (with ``alpha = A / n_samples``).
+    fit_intercept : bool, default=True
+    init : TwoLayerReLUNetwork, default=None
+        Start from this network instead of a random one (its width overrides ``n_neurons``).
+    init_scale : float, default=1.0
+        Scale of the Gaussian initialisation.
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    NonconvexFit
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_convexrelu.landscape import train_nonconvex
+    >>> X = np.linspace(-1, 1, 8)[:, None]
+    >>> fit = train_nonconvex(X, np.abs(X[:, 0]), 1e-2, 4, random_state=0)
+    >>> bool(fit.history[-1] <= fit.history[0])
+    True
+    """
+    Y = encode_targets(y, loss, 1)
+    problem = make_problem(
+        X, Y, sample_weight, alpha=alpha, loss=loss, hidden_bias=hidden_bias,
+        penalize_hidden_bias=penalize_hidden_bias, fit_intercept=fit_intercept, source="train_nonconvex",
+    )
+    n_neurons = init.n_neurons if init is not None else n_neurons
+    return _train_batch(problem, n_neurons, 1, optimizer=optimizer, learning_rate=learning_rate, max_iter=max_iter,
+                       tol=tol, init=init, init_scale=init_scale, random_state=random_state)[0]

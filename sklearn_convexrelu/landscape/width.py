@@ -1,0 +1,335 @@
+"""How wide a network must be: ``m*`` and the width without spurious valleys (SPEC §3, §6 (iv))."""
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import nnls
+from sklearn.utils import check_random_state
+
+from ..network import TwoLayerReLUNetwork
+from ..program.losses import encode_targets
+from .nonconvex import _train_batch
+from .path import _Atoms, _prune
+from ._problem import blocks_to_network, get_arrangements, make_problem, restricted_optimum, solve_optimum
+
+__all__ = ["GradientDescentExperiment", "WidthReport", "gradient_descent_experiment", "no_spurious_valleys_width"]
+
+# κ ≥ (1 − _TIGHT_RTOL) alpha counts as tight at the computed optimum (interior-point accuracy).
+_TIGHT_RTOL = 1e-5
+# Tight directions closer than this are one atom (directions are accurate to about 1e-6).
+_SAME_ATOM_ATOL = 1e-5
+# Supports whose best fit of the optimal prediction misses it by more than this fraction are not
+# solved for (the tight directions carry the solver's error, so the fit is not exact).
+_FIT_RTOL = 1e-3
+# Relative singular value below which fits count as linearly dependent.
+_RANK_RTOL = 1e-10
+# A network within this relative distance of the computed optimum is optimal (solver accuracy).
+_OPTIMAL_RTOL = 1e-7
+
+
+@dataclass(frozen=True, eq=False)
+class WidthReport:
+    """Widths at which two-layer ReLU networks reach the global optimum of (NC).
+
+    Attributes
+    ----------
+    m_star : int
+        Fewest neurons of an optimal network found: ``m*`` when ``m_star_proven``, else an upper
+        bound (a minimal network from pruning the computed optimum).
+    m_star_proven : bool
+        Whether no optimal network with fewer neurons exists: every support smaller than
+        ``m_star`` of the tight atoms was checked (all patterns enumerated, penalised hidden bias).
+    threshold : int
+        Width from which (NC) has no spurious valleys by the construction of
+        :func:`~sklearn_convexrelu.landscape.path_to_global_minimum`: ``fit_dimension + 1``
+        (1 when the zero network is optimal).
+    fit_dimension : int
+        Dimension of the span of all the fits ``D_i X̃ u`` a neuron can produce on the data,
+        modulo constants when the output intercept is fitted (at most ``n_samples``).
+    n_samples : int
+    optimum : float
+        Global optimum of (NC) (over the patterns used).
+    exact : bool
+        Whether all activation patterns were used.
+    n_tight_atoms : int
+        Number of distinct optimal neuron directions (the atoms of SPEC §5) searched.
+    minimal_network : TwoLayerReLUNetwork
+        An optimal network with ``m_star`` neurons.
+    """
+
+    m_star: int
+    m_star_proven: bool
+    threshold: int
+    fit_dimension: int
+    n_samples: int
+    optimum: float
+    exact: bool
+    n_tight_atoms: int
+    minimal_network: TwoLayerReLUNetwork
+
+    def __repr__(self):
+        proven = "" if self.m_star_proven else " (upper bound)"
+        return (
+            f"WidthReport(m_star={self.m_star}{proven}, threshold={self.threshold}, "
+            f"fit_dimension={self.fit_dimension}, n_samples={self.n_samples}, exact={self.exact})"
+        )
+
+
+def _fit_dimension(problem, patterns):
+    """``dim span {D_i X̃ u}`` over the patterns, modulo constants with an intercept."""
+    X_aug = problem.X_aug
+    fits = (patterns[:, :, None] * X_aug[:, None, :]).reshape(X_aug.shape[0], -1)
+    if problem.fit_intercept:
+        fits = fits - fits.mean(axis=0)
+    sv = np.linalg.svd(fits, compute_uv=False)
+    return int(np.sum(sv > _RANK_RTOL * max(sv.max(initial=0.0), np.finfo(float).tiny)))
+
+
+def _tight_atoms(problem, patterns, prediction, extra):
+    """Distinct unit directions with ``κ_{i,σ} ≈ alpha`` at the optimum, plus ``extra`` atoms."""
+    loss = problem.loss
+    shift = loss.optimal_intercept(prediction, problem.Y, problem.s) if problem.fit_intercept else 0.0
+    R = loss.residual(prediction + shift, problem.Y, problem.s)
+    level = problem.alpha * (1 - _TIGHT_RTOL)
+    kappas, directions, _ = problem.kappas(patterns, R, level)
+    _, i, side = np.nonzero((kappas >= level) & np.isfinite(kappas))
+    units = directions[0, :, i, side] / kappas[0, i, side][:, None]
+    signs = np.where(side == 0, 1.0, -1.0)
+    units, signs = np.vstack([extra.directions, units]), np.append(extra.signs, signs)
+    keep = []
+    for j in range(len(signs)):  # first occurrence of each (sign, direction)
+        if not any(signs[k] == signs[j] and np.linalg.norm(units[k] - units[j]) <= _SAME_ATOM_ATOL for k in keep):
+            keep.append(j)
+    return _Atoms(problem, units[keep], signs[keep])
+
+
+def _smallest_support(atoms, target, max_size, max_subsets, optimal_network):
+    """Smallest set of atoms on which an optimal network exists.
+
+    Supports whose atoms fit ``target`` (the centred optimal prediction) by non-negative least
+    squares up to ``_FIT_RTOL`` go to ``optimal_network(support)``, which returns an optimal
+    network on them or ``None``.
+
+    Returns
+    -------
+    network : TwoLayerReLUNetwork or None
+    exhausted : bool
+        Whether every subset of size < ``max_size`` was checked.
+    """
+    fits = atoms.lifted[:-1]  # (n, k) centred fits
+    tried = 0
+    for size in range(max_size):
+        for support in itertools.combinations(range(fits.shape[1]), size):
+            tried += 1
+            if tried > max_subsets:
+                return None, False
+            if size == 0 or nnls(fits[:, support], target)[1] <= _FIT_RTOL * np.linalg.norm(target):
+                network = optimal_network(support)
+                if network is not None:
+                    return network, True
+    return None, True
+
+
+def no_spurious_valleys_width(
+    X, y, alpha, *, loss="squared_error", sample_weight=None, hidden_bias=True, penalize_hidden_bias=True,
+    fit_intercept=True, arrangements="auto", max_arrangements=2000, n_arrangements=200, random_state=None,
+    max_subsets=20_000, tol=1e-9,
+):
+    """``m*`` and the width from which the loss landscape of (NC) has no spurious valleys.
+
+    **m\\*** (SPEC §3) is the fewest neurons of a globally optimal network; (NC) with width
+    ``m ≥ m*`` has the optimal value of the convex program, narrower networks are strictly worse.
+    Every optimal network uses only the *tight atoms* — the unit directions ``û`` with
+    ``σ rᵀ(X̃û)_+ = alpha`` at the (unique) optimal dual vector — with non-negative weights that
+    reproduce the optimal prediction (SPEC §5). So ``m*`` is the smallest support of such a
+    representation; it is attained at a vertex of the optimal polytope. The upper bound comes
+    from pruning the computed optimum to linearly independent fits; subsets of fewer tight atoms
+    are then searched exhaustively by size (up to ``max_subsets``): a subset whose fits can match
+    the optimal prediction (non-negative least squares, 1e-3 relative) is decided by solving the
+    convex program restricted to its (pattern, sign) pairs, which must reach the optimum within
+    1e-7 (relative). The result is *proven* — up to that solver accuracy — when the search
+    finished over all patterns with a penalised hidden bias (with an unpenalised bias the tight
+    directions form segments, not points, and only the upper bound is reported).
+
+    **No spurious valleys.** From any network, the path of
+    :func:`~sklearn_convexrelu.landscape.path_to_global_minimum` (balance, merge, prune, then the
+    convex segment followed by simplex pivots) is continuous, never increases the objective and
+    ends at a global minimum, using at most ``ρ`` neurons, where ``ρ`` is the rank of the
+    *lifted fits* ``(Πf, 1)`` of the atoms it uses (``Π`` removes constants when the intercept is
+    fitted). All fits lie in the span of the ``D_i X̃ u``, of dimension ``fit_dimension``, so
+    ``ρ ≤ fit_dimension + 1 ≤ n_samples + 1``: at width ``m ≥ fit_dimension + 1`` every sublevel
+    set is connected to a global minimum, i.e. there are no spurious valleys (SPEC §6 (iv)). This
+    is a sufficient width; valleys may disappear earlier. If the zero network is optimal the
+    path only shrinks neurons and any width works (``threshold = 1``).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    alpha : float
+    loss : {"squared_error", "log_loss"}, default="squared_error"
+    sample_weight : array-like of shape (n_samples,), default=None
+    hidden_bias, penalize_hidden_bias, fit_intercept : bool, default=True
+    arrangements : {"auto", "exact", "sample"} or Arrangements, default="auto"
+    max_arrangements : int, default=2000
+    n_arrangements : int, default=200
+    random_state : int, RandomState instance or None, default=None
+    max_subsets : int, default=20000
+        Largest number of atom subsets tried when searching for fewer neurons.
+    tol : float, default=1e-9
+        Tolerance of the convex solve.
+
+    Returns
+    -------
+    WidthReport
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_convexrelu.landscape import no_spurious_valleys_width
+    >>> X = np.linspace(-1, 1, 7)[:, None]
+    >>> report = no_spurious_valleys_width(X, np.abs(X[:, 0]), 1e-2)
+    >>> report.m_star <= report.fit_dimension < report.threshold <= 7
+    True
+    """
+    problem = make_problem(
+        X, encode_targets(y, loss, 1), sample_weight, alpha=alpha, loss=loss, hidden_bias=hidden_bias,
+        penalize_hidden_bias=penalize_hidden_bias, fit_intercept=fit_intercept, source="the data",
+    )
+    arr = get_arrangements(problem, arrangements, max_arrangements=max_arrangements,
+                           n_arrangements=n_arrangements, random_state=random_state)
+    optimum = solve_optimum(problem, arr, tol=tol)
+    atoms, coefs, _ = _Atoms.from_blocks(problem, optimum.blocks, optimum.signs)
+    coefs = _prune(atoms, coefs)[-1]
+    live = coefs > 0
+    pruned = _Atoms(problem, atoms.directions[live], atoms.signs[live])
+    prediction = optimum.prediction[:, 0]
+    network = _network(problem, pruned, coefs[live], prediction)
+    tight = _tight_atoms(problem, arr.patterns, optimum.prediction, pruned)
+    proven = False
+    if problem.penalize_hidden_bias or not problem.hidden_bias:
+        target = prediction - (prediction.mean() if problem.fit_intercept else 0.0)
+
+        def optimal_network(support):
+            """The optimum over the atoms' (pattern, sign) pairs, if it is the global one."""
+            directions, signs = tight.directions[list(support)], tight.signs[list(support)]
+            if not support:
+                candidate = _network(problem, tight, np.zeros(len(tight.signs)), prediction)
+                value = problem.objective(candidate)
+            else:
+                patterns = problem.X_aug @ directions.T >= 0
+                value, candidate = restricted_optimum(problem, patterns, signs, np.zeros(len(signs), dtype=int))
+            optimal = value <= optimum.objective + _OPTIMAL_RTOL * abs(optimum.objective)
+            return _without_zero_neurons(candidate) if optimal else None
+
+        found, proven = _smallest_support(tight, target, int(live.sum()), max_subsets, optimal_network)
+        network = found if found is not None else network
+    m_star = network.n_neurons
+    fit_dimension = _fit_dimension(problem, arr.patterns)
+    return WidthReport(
+        int(m_star), bool(proven and arr.exact), fit_dimension + 1 if m_star else 1, fit_dimension,
+        problem.X.shape[0], float(optimum.objective), bool(arr.exact), len(tight.signs), network,
+    )
+
+
+def _network(problem, atoms, coefs, prediction):
+    """Balanced network of atoms with coefficients whose intercept reproduces ``prediction``."""
+    blocks = coefs[:, None] * atoms.directions
+    intercept = np.mean(prediction - coefs @ atoms.fits) if problem.fit_intercept else 0.0
+    return blocks_to_network(problem, blocks, atoms.signs, [intercept])
+
+
+def _without_zero_neurons(network):
+    alive = np.any(network.output_weights != 0, axis=1)
+    return TwoLayerReLUNetwork(network.hidden_weights[:, alive], network.hidden_bias[alive],
+                               network.output_weights[alive], network.output_bias)
+
+
+@dataclass(frozen=True, eq=False)
+class GradientDescentExperiment:
+    """Objectives reached by gradient descent from random starts, per width.
+
+    Attributes
+    ----------
+    widths : ndarray of shape (n_widths,)
+    objectives : ndarray of shape (n_widths, n_starts)
+    converged : ndarray of shape (n_widths, n_starts), dtype bool
+        Whether the run stopped at the gradient tolerance (an approximate stationary point).
+    networks : tuple of tuple of TwoLayerReLUNetwork
+        The trained networks, ``networks[w][s]`` for width ``widths[w]`` and start ``s``.
+    optimum : float
+        Global optimum of (NC) (convex program over all patterns, or the sampled ones).
+    rtol : float
+        A run succeeds when its objective is within ``rtol`` (relative) of ``optimum``.
+    """
+
+    widths: np.ndarray
+    objectives: np.ndarray
+    converged: np.ndarray
+    networks: tuple
+    optimum: float
+    rtol: float
+
+    @property
+    def relative_gaps(self):
+        """``(objective − optimum) / optimum`` of every run, shape (n_widths, n_starts)."""
+        return (self.objectives - self.optimum) / abs(self.optimum)
+
+    @property
+    def success_rate(self):
+        """Fraction of runs within ``rtol`` of the optimum, per width, shape (n_widths,)."""
+        return np.mean(self.relative_gaps <= self.rtol, axis=1)
+
+
+def gradient_descent_experiment(
+    X, y, alpha, widths, *, n_starts=20, rtol=1e-4, optimizer="gd", learning_rate="auto", max_iter=5000,
+    tol=1e-8, loss="squared_error", sample_weight=None, hidden_bias=True, penalize_hidden_bias=True,
+    fit_intercept=True, init_scale=1.0, arrangements="auto", random_state=None,
+):
+    """Train (NC) by gradient descent from ``n_starts`` random starts at each width (SPEC §6 (iv)).
+
+    The empirical side of :func:`no_spurious_valleys_width`: below ``m*`` no run can reach the
+    optimum; at width ``≥ threshold`` a non-increasing path to the optimum exists from every
+    point, so runs that stop above it stop at flat stationary points (e.g. with dead or
+    duplicated neurons) rather than in valleys. See :func:`train_nonconvex` for the optimizers.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    alpha : float
+    widths : sequence of int
+    n_starts : int, default=20
+    rtol : float, default=1e-4
+        Relative distance to the optimum counted as success.
+    optimizer : {"gd", "adam"}, default="gd"
+    learning_rate : float or "auto", default="auto"
+    max_iter : int, default=5000
+    tol : float, default=1e-8
+    loss, sample_weight, hidden_bias, penalize_hidden_bias, fit_intercept
+        The objective, as in :func:`train_nonconvex`.
+    init_scale : float, default=1.0
+    arrangements : {"auto", "exact", "sample"} or Arrangements, default="auto"
+        Patterns of the convex program giving the optimum.
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    GradientDescentExperiment
+    """
+    problem = make_problem(
+        X, encode_targets(y, loss, 1), sample_weight, alpha=alpha, loss=loss, hidden_bias=hidden_bias,
+        penalize_hidden_bias=penalize_hidden_bias, fit_intercept=fit_intercept, source="the data",
+    )
+    optimum = solve_optimum(problem, get_arrangements(problem, arrangements, random_state=random_state)).objective
+    rng = check_random_state(random_state)
+    objectives, converged, networks = [], [], []
+    for width in widths:
+        fits = _train_batch(problem, int(width), n_starts, optimizer=optimizer, learning_rate=learning_rate,
+                           max_iter=max_iter, tol=tol, init_scale=init_scale, random_state=rng)
+        objectives.append([fit.objective for fit in fits])
+        converged.append([fit.converged for fit in fits])
+        networks.append(tuple(fit.network for fit in fits))
+    return GradientDescentExperiment(np.asarray(widths), np.array(objectives), np.array(converged), tuple(networks),
+                                     float(optimum), float(rtol))
