@@ -1,0 +1,396 @@
+"""Regularisation path of the convex two-layer ReLU program (SPEC §4, §7, §8).
+
+:func:`convex_relu_path` solves (C-ReLU) on one fixed pattern set for a decreasing grid of
+``alpha`` values starting at ``alpha_max``, the smallest ``alpha`` at which the zero network (with
+its optimal output intercept) is optimal. The cvxpy program is compiled once per pattern set and
+re-solved for every ``alpha`` (a DPP parameter); the first-order solver keeps one solver object and
+starts every point from the previous solution. Points at or above ``alpha_max`` are known in
+closed form and are not solved at all.
+"""
+
+import warnings
+from dataclasses import dataclass
+from numbers import Integral
+
+import numpy as np
+from joblib import effective_n_jobs
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_X_y
+
+from ._base import _check_program_size
+from ._sklearn_compat import _check_sample_weight
+from .arrangements import Arrangements, _augment, arrangement_count_bound, enumerate_arrangements, sample_arrangements
+from .network import ConvexSolution
+from .program.certificate import duality_certificate
+from .program.cones import cone_kappas, project_onto_cone
+from .program.losses import encode_targets, get_loss
+from .program.operators import adjoint
+from .solvers import CvxpyProgram, FirstOrderSolver, solve_convex_program
+
+__all__ = ["ConvexReLUPath", "convex_relu_path"]
+
+
+@dataclass(frozen=True, eq=False)
+class ConvexReLUPath:
+    """Solutions of the convex program along a regularisation path.
+
+    Attributes
+    ----------
+    alphas : ndarray of shape (n_alphas,)
+        Regularisation strengths, in decreasing order.
+    alpha_max : float
+        Smallest ``alpha`` at which the zero network (with its optimal intercept) is optimal over
+        :attr:`arrangements`; with exact patterns, over every network of any width.
+    solutions : tuple of ConvexSolution
+        The polished solution at every ``alpha``.
+    objectives : ndarray of shape (n_alphas,)
+        Training objective of every solution (equal to that of its network).
+    dual_gaps : ndarray of shape (n_alphas,)
+        Duality gap of every solution (SPEC §4).
+    certificates : tuple of Certificate
+    n_neurons : ndarray of shape (n_alphas,), dtype int
+        Number of nonzero blocks (neurons of the network) of every solution.
+    n_iter : ndarray of shape (n_alphas,), dtype int
+        Solver iterations at every ``alpha`` (0 where the zero network is known to be optimal).
+    solvers : tuple of str
+        Solver that produced every point (``"alpha_max"`` where no solve was needed).
+    arrangements : Arrangements
+        The pattern set shared by every point of the path.
+    """
+
+    alphas: np.ndarray
+    alpha_max: float
+    solutions: tuple
+    objectives: np.ndarray
+    dual_gaps: np.ndarray
+    certificates: tuple
+    n_neurons: np.ndarray
+    n_iter: np.ndarray
+    solvers: tuple
+    arrangements: Arrangements
+
+    @property
+    def networks(self):
+        """tuple of TwoLayerReLUNetwork: the balanced network of every solution (SPEC §3.1)."""
+        return tuple(solution.to_network() for solution in self.solutions)
+
+    def __repr__(self):
+        return (
+            f"ConvexReLUPath(n_alphas={self.alphas.size}, alpha_max={self.alpha_max:.4g}, "
+            f"n_patterns={self.arrangements.n_patterns}, exact={self.arrangements.exact})"
+        )
+
+
+@dataclass(frozen=True)
+class _PathPoint:
+    """One solved point of a path (the picklable part of a ``ConvexFit``)."""
+
+    solution: ConvexSolution
+    objective: float
+    certificate: object
+    n_iter: int
+    solver: str
+    converged: bool
+
+
+def _resolve_arrangements(arrangements, X, hidden_bias, max_arrangements):
+    """``"auto"`` → ``"exact"`` if the bound on the number of patterns is small, else ``"sample"``."""
+    if arrangements != "auto":
+        return arrangements
+    bound = arrangement_count_bound(X, hidden_bias=hidden_bias)
+    return "exact" if bound <= max_arrangements else "sample"
+
+
+def _arrangements_on(X, arrangements, *, n_arrangements, max_arrangements, hidden_bias, random_state):
+    """The pattern set of a fit on ``X`` (SPEC §2), as the estimators build it.
+
+    ``arrangements`` is ``"auto"``, ``"exact"``, ``"sample"`` or an :class:`Arrangements` whose
+    generators are re-applied to ``X`` (duplicate and all-zero patterns dropped; ``exact`` is kept
+    only if the patterns are unchanged).
+    """
+    if isinstance(arrangements, Arrangements):
+        patterns = arrangements.patterns_on(X)
+        _, first = np.unique(np.packbits(patterns, axis=0).T, axis=0, return_index=True)
+        first = np.sort(first[patterns[:, first].any(axis=0)])
+        unchanged = patterns.shape == arrangements.patterns.shape and np.array_equal(patterns, arrangements.patterns)
+        return Arrangements(
+            patterns[:, first], arrangements.generators[:, first], arrangements.exact and unchanged,
+            arrangements.hidden_bias, arrangements.n_sampled,
+        )
+    mode = _resolve_arrangements(arrangements, X, hidden_bias, max_arrangements)
+    if mode == "exact":
+        return enumerate_arrangements(X, hidden_bias=hidden_bias)
+    rng = check_random_state(random_state)
+    return sample_arrangements(X, n_arrangements, hidden_bias=hidden_bias, random_state=rng)
+
+
+def _positive_rows(X, Y, sample_weight):
+    """Drop zero-weight samples and rescale the weights to sum to ``n`` (SPEC §1), as the estimators do."""
+    s = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+    if not np.any(s > 0):
+        raise ValueError("sample_weight is zero for every sample: there is nothing to fit.")
+    keep = s > 0
+    return X[keep], Y[keep], s[keep] * (keep.sum() / s[keep].sum())
+
+
+def _prepare(X, Y, sample_weight, *, arrangements, n_arrangements, max_arrangements, hidden_bias, random_state):
+    """Rows with positive weight, their pattern set and design: ``(X_aug, arrangements, Y, s)``."""
+    X_fit, Y_fit, s = _positive_rows(X, Y, sample_weight)
+    arrangements = _arrangements_on(
+        X_fit, arrangements, n_arrangements=n_arrangements, max_arrangements=max_arrangements,
+        hidden_bias=hidden_bias, random_state=random_state,
+    )
+    return _augment(X_fit, arrangements.hidden_bias), arrangements, Y_fit, s
+
+
+def _zero_prediction(Y, s, loss, fit_intercept):
+    """Prediction of the zero network with its optimal output intercept, shape (n_samples, n_outputs)."""
+    Z = np.zeros_like(Y, dtype=float)
+    return Z + loss.optimal_intercept(Z, Y, s) if fit_intercept else Z
+
+
+def _alpha_max(X_aug, patterns, Y, s, loss, fit_intercept):
+    """``max_{i,σ,k} κ_{i,σ,k}(r₀)`` at the dual vector ``r₀`` of the zero network (SPEC §4).
+
+    The zero blocks with the optimal intercept satisfy the optimality conditions iff every
+    ``κ_{i,σ,k}(r₀) ≤ alpha``, so this is the exact threshold. Only blocks whose unprojected norm
+    exceeds the κ of the largest one are projected (``‖Π_K(a)‖ ≤ ‖a‖``).
+    """
+    if patterns.shape[1] == 0:
+        return 0.0
+    R = loss.residual(_zero_prediction(Y, s, loss, fit_intercept), Y, s)
+    A = adjoint(X_aug, patterns, R)  # (K, d, P): X̃ᵀ D_i r_k
+    k, i = np.unravel_index(np.argmax(np.linalg.norm(A, axis=1)), (A.shape[0], A.shape[2]))
+    top = max(np.linalg.norm(project_onto_cone(X_aug, patterns[:, i], sign * A[k, :, i])) for sign in (1.0, -1.0))
+    kappas, _, _ = cone_kappas(X_aug, patterns, R, threshold=top)
+    return float(max(top, kappas.max()))
+
+
+def _alpha_grid(alpha_max, n_alphas, eps):
+    """``n_alphas`` values from ``alpha_max`` down to ``eps · alpha_max``, log-spaced."""
+    if alpha_max <= np.finfo(float).resolution:  # constant targets: the zero network is always optimal
+        return np.full(n_alphas, np.finfo(float).resolution)
+    return np.geomspace(alpha_max, alpha_max * eps, num=n_alphas)
+
+
+def _check_alphas(alphas):
+    """Validate an explicit grid; return it sorted in decreasing order."""
+    alphas = np.asarray(alphas, dtype=float).reshape(-1)
+    if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas <= 0):
+        raise ValueError(f"alphas must be a non-empty array of positive finite values, got {alphas!r}.")
+    return np.sort(alphas)[::-1]
+
+
+def _zero_point(X_aug, arrangements, Y, s, loss, alpha, *, fit_intercept, hidden_bias, tol):
+    """The zero network, optimal for ``alpha ≥ alpha_max``, with its certificate."""
+    K, d, P = Y.shape[1], X_aug.shape[1], arrangements.n_patterns
+    prediction = _zero_prediction(Y, s, loss, fit_intercept)
+    objective = loss.value(prediction, Y, s)
+    certificate = duality_certificate(
+        X_aug, arrangements.patterns, Y, s, alpha, loss, prediction, objective,
+        fit_intercept=fit_intercept, exact=arrangements.exact, tol=tol,
+    )
+    blocks = np.zeros((K, d, P))
+    solution = ConvexSolution(arrangements.generators, blocks, blocks, prediction[0], hidden_bias)
+    return _PathPoint(solution, objective, certificate, 0, "alpha_max", True)
+
+
+def _solve_segment(
+    X_aug, arrangements, Y, s, loss, alphas, *, fit_intercept, hidden_bias, solver, tol, max_iter, verbose,
+):
+    """Solve a decreasing run of ``alphas`` on one program (one joblib task), warm-starting each
+    point from the previous one (SPEC §7; the cvxpy program only skips recompilation)."""
+    if solver == "cvxpy":  # compiled once; every alpha re-solves the DPP program (SPEC §3)
+        program = CvxpyProgram(X_aug, arrangements.patterns, Y, s, loss, fit_intercept=fit_intercept)
+    else:  # keeps its caches (cone faces) across alphas
+        program = FirstOrderSolver(
+            X_aug, arrangements.patterns, Y, s, loss, fit_intercept=fit_intercept, generators=arrangements.generators,
+        )
+    points, previous = [], None
+    for alpha in alphas:
+        fit = solve_convex_program(
+            X_aug, arrangements, Y, s, loss, alpha, fit_intercept=fit_intercept, hidden_bias=hidden_bias,
+            tol=tol, max_iter=max_iter, solver=solver, verbose=verbose, program=program, init=previous,
+        )
+        previous, raw = fit.solution, fit.raw
+        points.append(_PathPoint(fit.solution, fit.objective, fit.certificate, raw.n_iter, raw.solver, raw.converged))
+    return points
+
+
+def _warn_unconverged(points, alphas, tol):
+    """One ``ConvergenceWarning`` for all the points that missed ``tol``, naming the worst."""
+    bad = [(alpha, p) for alpha, p in zip(alphas, points) if not p.converged or p.certificate.relative_gap > tol]
+    if bad:
+        alpha, worst = max(bad, key=lambda item: item[1].certificate.relative_gap)
+        warnings.warn(
+            f"{len(bad)} of {len(points)} points of the path did not reach the relative duality gap "
+            f"tol={tol:.1e}; the worst is {worst.certificate.relative_gap:.3e} at alpha={alpha:.3e} "
+            f"(solver {worst.solver}). Increase max_iter, standardise X, or use larger alphas.",
+            ConvergenceWarning,
+        )
+
+
+def _path_encoded(
+    X, Y, sample_weight, *, loss, alphas, eps, arrangements, n_arrangements, max_arrangements,
+    hidden_bias, fit_intercept, solver, tol, max_iter, random_state, n_jobs, verbose,
+):
+    """:func:`convex_relu_path` on validated ``X`` and encoded targets ``Y`` (n_samples, n_outputs)."""
+    if solver == "auto":
+        solver = "cvxpy"
+    X_aug, arrangements, Y_fit, s = _prepare(
+        X, Y, sample_weight, arrangements=arrangements, n_arrangements=n_arrangements,
+        max_arrangements=max_arrangements, hidden_bias=hidden_bias, random_state=random_state,
+    )
+    if solver == "cvxpy":
+        _check_program_size(X_aug.shape[0], X_aug.shape[1], arrangements.n_patterns, Y.shape[1])
+    loss = get_loss(loss, Y.shape[1])
+    alpha_max = _alpha_max(X_aug, arrangements.patterns, Y_fit, s, loss, fit_intercept)
+    alphas = _alpha_grid(alpha_max, alphas, eps) if isinstance(alphas, Integral) else _check_alphas(alphas)
+    common = dict(fit_intercept=fit_intercept, hidden_bias=arrangements.hidden_bias, tol=tol)
+    screened = alphas >= alpha_max
+    points = [_zero_point(X_aug, arrangements, Y_fit, s, loss, a, **common) for a in alphas[screened]]
+    to_solve = alphas[~screened]
+    if to_solve.size:
+        # contiguous runs of the decreasing grid, one joblib task and one compiled program per run
+        segments = np.array_split(to_solve, min(to_solve.size, max(1, effective_n_jobs(n_jobs))))
+        solved = Parallel(n_jobs=n_jobs)(
+            delayed(_solve_segment)(
+                X_aug, arrangements, Y_fit, s, loss, segment, solver=solver, max_iter=max_iter,
+                verbose=verbose > 1, **common,
+            )
+            for segment in segments
+        )
+        points += [point for segment in solved for point in segment]
+    _warn_unconverged(points, alphas, tol)
+    if verbose:
+        for alpha, point in zip(alphas, points):
+            print(f"[convex_relu_path] alpha={alpha:.4e}: {point.solution.n_nonzero_blocks} neurons, "
+                  f"objective {point.objective:.6g}, gap {point.certificate.dual_gap:.2e}")
+    return _collect(points, alphas, alpha_max, arrangements)
+
+
+def _collect(points, alphas, alpha_max, arrangements):
+    """The :class:`ConvexReLUPath` of the solved points, in the order of ``alphas``."""
+    return ConvexReLUPath(
+        alphas=alphas,
+        alpha_max=alpha_max,
+        solutions=tuple(p.solution for p in points),
+        objectives=np.array([p.objective for p in points]),
+        dual_gaps=np.array([p.certificate.dual_gap for p in points]),
+        certificates=tuple(p.certificate for p in points),
+        n_neurons=np.array([p.solution.n_nonzero_blocks for p in points], dtype=int),
+        n_iter=np.array([p.n_iter for p in points], dtype=int),
+        solvers=tuple(p.solver for p in points),
+        arrangements=arrangements,
+    )
+
+
+def convex_relu_path(
+    X, y, *, alphas=100, eps=1e-3, loss="squared_error", sample_weight=None, arrangements="auto",
+    n_arrangements=100, max_arrangements=2000, hidden_bias=True, fit_intercept=True, solver="auto",
+    tol=1e-6, max_iter=1000, random_state=None, n_jobs=None, verbose=0,
+):
+    """Compute the regularisation path of the convex two-layer ReLU program.
+
+    Solves, for every ``alpha`` of a decreasing grid, the program the estimators solve,
+
+        (1/n) Σ_i s_i ℓ(f(x_i), y_i) + (alpha/2) Σ_j (‖w_j‖² + a_j²),
+
+    through its convex reformulation over **one** pattern set shared by the whole path. The grid
+    starts at ``alpha_max``, the exact smallest ``alpha`` at which the zero network (with its
+    optimal output intercept) is optimal: by duality (SPEC §4) this is the largest ``κ_{i,σ}`` of
+    the zero network's dual vector over the patterns. Points with ``alpha ≥ alpha_max`` are the
+    zero network and need no solve. The cvxpy program is compiled once per pattern set and
+    re-solved for every ``alpha``; the first-order solver is warm-started from the previous point.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Target values for ``loss="squared_error"``; class labels for ``loss="log_loss"`` (the
+        outputs then follow ``np.unique(y)``: one decision function for two classes, positive
+        for the second class, else one output per class).
+    alphas : int or array-like, default=100
+        Number of values on the grid from ``alpha_max`` to ``eps * alpha_max``, or the values
+        themselves (sorted in decreasing order).
+    eps : float, default=1e-3
+        Length of the path, ``alpha_min / alpha_max``. Ignored if ``alphas`` is an array.
+    loss : {"squared_error", "log_loss"}, default="squared_error"
+    sample_weight : array-like of shape (n_samples,), default=None
+        Rescaled to sum to the number of samples; zero-weight samples are dropped before the
+        patterns are built.
+    arrangements : {"auto", "exact", "sample"} or Arrangements, default="auto"
+        How the pattern set is obtained (see :class:`ConvexReLURegressor`), or an
+        :class:`Arrangements` whose generators are applied to ``X``.
+    n_arrangements : int, default=100
+        Number of Gaussian gates drawn when sampling.
+    max_arrangements : int, default=2000
+        Largest bound on the number of patterns for which ``"auto"`` enumerates exactly.
+    hidden_bias : bool, default=True
+        Whether the hidden neurons have a bias. Ignored if ``arrangements`` is an
+        :class:`Arrangements`.
+    fit_intercept : bool, default=True
+        Whether to fit the unpenalised output intercept.
+    solver : {"auto", "cvxpy", "first_order"}, default="auto"
+        Solver of every point (see :func:`~sklearn_convexrelu.solvers.solve_convex_program`);
+        ``"auto"`` means ``"cvxpy"``, as in the estimators.
+    tol : float, default=1e-6
+        Relative duality-gap tolerance of every point.
+    max_iter : int, default=1000
+        Maximum number of solver iterations per point.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the pattern sampling.
+    n_jobs : int, default=None
+        Number of contiguous runs of the grid solved in parallel through joblib, each on its own
+        program (warm starts stay within a run). ``None`` means 1 unless in a
+        :func:`joblib.parallel_backend` context.
+    verbose : int, default=0
+        1 prints one line per point, 2 also the solver's log.
+
+    Returns
+    -------
+    path : ConvexReLUPath
+        ``alphas``, ``alpha_max``, ``solutions``, ``networks``, ``objectives``, ``dual_gaps``,
+        ``certificates``, ``n_neurons``, ``n_iter`` and the shared ``arrangements``.
+
+    See Also
+    --------
+    ConvexReLURegressorCV : Chooses ``alpha`` on such a path by cross-validation.
+    sklearn.linear_model.lasso_path : The same interface for the Lasso.
+
+    Notes
+    -----
+    With sampled patterns, ``alpha_max`` and every solution are relative to the sampled
+    patterns (see each point's certificate); with exact patterns they hold over all networks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_convexrelu import convex_relu_path
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-1, 1, size=(12, 1))
+    >>> path = convex_relu_path(X, np.abs(X[:, 0]), alphas=4, eps=1e-2)
+    >>> bool(path.alphas[0] == path.alpha_max), int(path.n_neurons[0])
+    (True, 0)
+    >>> bool(path.n_neurons[-1] > 0)
+    True
+    """
+    X, y = check_X_y(X, y, multi_output=True, y_numeric=loss == "squared_error", dtype=np.float64)
+    if loss == "log_loss":
+        classes, labels = np.unique(y, return_inverse=True)
+        if y.ndim != 1 or classes.size < 2:
+            raise ValueError("loss='log_loss' needs class labels of shape (n_samples,) with at least 2 classes.")
+        Y = encode_targets(labels, "log_loss", n_outputs=1 if classes.size == 2 else classes.size)
+    else:
+        Y = encode_targets(y, loss)
+    if isinstance(alphas, Integral) and alphas < 1:
+        raise ValueError(f"alphas must be a positive integer or an array, got {alphas!r}.")
+    return _path_encoded(
+        X, Y, sample_weight, loss=loss, alphas=alphas, eps=eps, arrangements=arrangements,
+        n_arrangements=n_arrangements, max_arrangements=max_arrangements, hidden_bias=hidden_bias,
+        fit_intercept=fit_intercept, solver=solver, tol=tol, max_iter=max_iter,
+        random_state=random_state, n_jobs=n_jobs, verbose=verbose,
+    )
