@@ -5,6 +5,9 @@ blocks that leave their cones by rounding. Polishing (1) drops blocks whose norm
 ``ZERO_BLOCK_RTOL`` times the largest block norm, (2) projects every remaining block onto its cone,
 so that the network built from the blocks has exactly the convex objective, and (3) re-optimises
 the output intercept. Steps (1)-(2) change the objective by solver precision; step (3) only lowers it.
+Given ``alpha``, larger thresholds (up to dropping every block) are tried as well and the sparsest
+result whose objective exceeds the first by at most ``objective_slack`` (relative) is kept: solvers
+leave many blocks of size ~1e-8 that carry no objective, e.g. at or above ``alpha_max``.
 """
 
 import numpy as np
@@ -26,7 +29,19 @@ def convex_objective(X_aug, patterns, blocks_pos, blocks_neg, intercept, Y, s, l
     return loss.value(prediction, Y, s) + alpha * float(penalty), prediction
 
 
-def polish(X_aug, patterns, blocks_pos, blocks_neg, intercept, Y, s, loss, *, fit_intercept):
+def _polish_at(X_aug, patterns, blocks, threshold, Y, s, loss, intercept, fit_intercept):
+    """Steps (1)-(3) of the module docstring for one relative threshold."""
+    norms = np.linalg.norm(blocks, axis=2)
+    keep = norms > threshold * norms.max(initial=0.0)
+    polished = blocks * keep[:, :, None, :]
+    for side, k, i in zip(*np.nonzero(keep)):
+        polished[side, k, :, i] = project_onto_cone(X_aug, patterns[:, i], polished[side, k, :, i])
+    if fit_intercept:
+        intercept = loss.optimal_intercept(forward(X_aug, patterns, polished[0] - polished[1]), Y, s)
+    return polished[0], polished[1], np.asarray(intercept, dtype=float)
+
+
+def polish(X_aug, patterns, blocks_pos, blocks_neg, intercept, Y, s, loss, *, fit_intercept, alpha=None, objective_slack=0.0):
     """Polished blocks and intercept (see the module docstring).
 
     Parameters
@@ -38,19 +53,24 @@ def polish(X_aug, patterns, blocks_pos, blocks_neg, intercept, Y, s, loss, *, fi
     Y, s, loss
         Encoded targets, normalised weights and loss object.
     fit_intercept : bool
+    alpha : float, default=None
+        When given, sparser polishings are tried and the sparsest acceptable one is kept.
+    objective_slack : float, default=0.0
+        Relative objective increase allowed for a sparser polishing.
 
     Returns
     -------
     blocks_pos, blocks_neg : ndarray of shape (n_outputs, n_dims, n_patterns)
     intercept : ndarray of shape (n_outputs,)
     """
-    blocks = np.stack([blocks_pos, blocks_neg]).copy()  # (2, K, d, P)
-    norms = np.linalg.norm(blocks, axis=2)
-    keep = norms > ZERO_BLOCK_RTOL * norms.max(initial=0.0)
-    blocks *= keep[:, :, None, :]
-    for side, k, i in zip(*np.nonzero(keep)):
-        blocks[side, k, :, i] = project_onto_cone(X_aug, patterns[:, i], blocks[side, k, :, i])
-    if fit_intercept:
-        gated = forward(X_aug, patterns, blocks[0] - blocks[1])
-        intercept = loss.optimal_intercept(gated, Y, s)
-    return blocks[0], blocks[1], np.asarray(intercept, dtype=float)
+    blocks = np.stack([blocks_pos, blocks_neg])  # (2, K, d, P)
+    best = _polish_at(X_aug, patterns, blocks, ZERO_BLOCK_RTOL, Y, s, loss, intercept, fit_intercept)
+    if alpha is None:
+        return best
+    reference = convex_objective(X_aug, patterns, *best, Y, s, loss, alpha)[0]
+    limit = reference + objective_slack * abs(reference)
+    for threshold in (1.0, 1e-2, 1e-3, 1e-4, 1e-5):  # sparsest first; 1.0 drops every block
+        candidate = _polish_at(X_aug, patterns, blocks, threshold, Y, s, loss, intercept, fit_intercept)
+        if convex_objective(X_aug, patterns, *candidate, Y, s, loss, alpha)[0] <= limit:
+            return candidate
+    return best
