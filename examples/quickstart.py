@@ -35,7 +35,7 @@ for title, load, convex, mlp in [
     (
         "diabetes regression (R²)",
         load_diabetes,
-        ConvexReLURegressor(alpha=1e-2, random_state=0),
+        ConvexReLURegressor(alpha=1.0, random_state=0),
         MLPRegressor(hidden_layer_sizes=(100,), max_iter=2000, random_state=0),
     ),
     (

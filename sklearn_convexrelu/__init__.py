@@ -6,9 +6,12 @@ optimality covers.
 """
 
 from ._classifier import ConvexReLUClassifier
+from ._cv import ConvexReLUClassifierCV, ConvexReLURegressorCV
+from ._path import convex_relu_path
 from ._regressor import ConvexReLURegressor
 from .arrangements import Arrangements, arrangement_count_bound, enumerate_arrangements, sample_arrangements
 from .network import ConvexSolution, TwoLayerReLUNetwork
+from .optimal_set import Invariances, OptimalSet
 from .program.certificate import Certificate
 
 __version__ = "0.1.0.dev0"
@@ -17,10 +20,15 @@ __all__ = [
     "Arrangements",
     "Certificate",
     "ConvexReLUClassifier",
+    "ConvexReLUClassifierCV",
     "ConvexReLURegressor",
+    "ConvexReLURegressorCV",
     "ConvexSolution",
+    "Invariances",
+    "OptimalSet",
     "TwoLayerReLUNetwork",
     "arrangement_count_bound",
+    "convex_relu_path",
     "enumerate_arrangements",
     "sample_arrangements",
     "__version__",

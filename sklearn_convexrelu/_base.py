@@ -3,6 +3,7 @@
 import os
 import warnings
 from abc import ABCMeta, abstractmethod
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,8 +14,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, validate_data
 from .arrangements import Arrangements, _augment, arrangement_count_bound, enumerate_arrangements, sample_arrangements
+from .optimal_set import Invariances, optimal_set_from_fit
+from .pattern_search import search_arrangements
 from .program.losses import get_loss
 from .solvers import solve_convex_program
+
+# solver="auto" uses cvxpy (interior point, ~1e-10 relative gaps, about a second at this size) only
+# for the squared loss and programs with at most this many cone rows 2·n·P·K, and the first-order
+# solver otherwise: it is several times faster beyond, and reaches its certified gap on log_loss,
+# where Clarabel's exponential cones are inaccurate at small alpha.
+_AUTO_CVXPY_ROWS = 30_000
 
 # Bytes per nonzero of the compiled cvxpy program (data, indices and the copies made while
 # canonicalising), measured on Clarabel fits; the guard refuses programs above half the free memory.
@@ -57,7 +66,7 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
     _parameter_constraints: dict = {
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "loss": [StrOptions({"squared_error", "log_loss"})],
-        "arrangements": [StrOptions({"auto", "exact", "sample"})],
+        "arrangements": [StrOptions({"auto", "exact", "sample", "search"})],
         "n_arrangements": [Interval(Integral, 1, None, closed="left")],
         "max_arrangements": [Interval(Integral, 1, None, closed="left")],
         "hidden_bias": ["boolean"],
@@ -94,17 +103,33 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
     def _validate_X_y(self, X, y):
         return validate_data(self, X, y, multi_output=True, y_numeric=True, ensure_min_samples=1)
 
-    def _select_arrangements(self, X):
-        """Patterns for this fit: previous generators (warm start), exact, or sampled (SPEC §2)."""
+    def _arrangement_mode(self, X):
+        """How this fit gets its patterns: ``"warm"``, ``"exact"``, ``"sample"`` or ``"search"``.
+
+        ``"auto"`` enumerates exactly when the bound on the number of patterns is at most
+        ``max_arrangements`` and searches otherwise (SPEC §2, §7).
+        """
         if self.warm_start and hasattr(self, "arrangements_") and self.arrangements_.hidden_bias == self.hidden_bias:
+            return "warm"
+        if self.arrangements != "auto":
+            return self.arrangements
+        bound = arrangement_count_bound(X, hidden_bias=self.hidden_bias)
+        return "exact" if bound <= self.max_arrangements else "search"
+
+    def _resolve_solver(self, n_samples, n_patterns, n_outputs):
+        """The solver ``"auto"`` stands for (see ``_AUTO_CVXPY_ROWS``)."""
+        if self.solver != "auto":
+            return self.solver
+        small = 2 * n_samples * n_patterns * n_outputs <= _AUTO_CVXPY_ROWS
+        return "cvxpy" if small and self.loss == "squared_error" else "first_order"
+
+    def _select_arrangements(self, X, mode):
+        """Patterns for this fit: previous generators (warm start), exact, or sampled (SPEC §2)."""
+        if mode == "warm":
             previous = self.arrangements_
             patterns = previous.patterns_on(X)
             exact = previous.exact and patterns.shape == previous.patterns.shape and np.array_equal(patterns, previous.patterns)
-            return Arrangements(patterns, previous.generators, exact, self.hidden_bias, previous.n_sampled)
-        mode = self.arrangements
-        if mode == "auto":
-            bound = arrangement_count_bound(X, hidden_bias=self.hidden_bias)
-            mode = "exact" if bound <= self.max_arrangements else "sample"
+            return Arrangements(patterns, previous.generators, exact, self.hidden_bias, previous.n_sampled, previous.description)
         if mode == "exact":
             return enumerate_arrangements(X, hidden_bias=self.hidden_bias, max_patterns=None)
         rng = check_random_state(self.random_state)
@@ -116,21 +141,35 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
         keep = s > 0  # zero-weight rows are removed before the patterns are built (SPEC §1)
         X_fit, Y_fit = X[keep], Y[keep]
         s = s[keep] * (keep.sum() / s[keep].sum())
-        if self.solver == "first_order":
-            raise NotImplementedError("solver='first_order' is not available yet; use solver='cvxpy' or 'auto'.")
-        if self.arrangements == "exact":  # refuse before enumerating what could not be solved
+        mode = self._arrangement_mode(X_fit)
+        if self.solver == "cvxpy" and mode == "exact":  # refuse before enumerating what could not be solved
             bound = arrangement_count_bound(X_fit, hidden_bias=self.hidden_bias)
             _check_program_size(X_fit.shape[0], X.shape[1] + self.hidden_bias, bound, Y.shape[1])
-        arrangements = self._select_arrangements(X_fit)
-        X_aug = _augment(X_fit, self.hidden_bias)
-        _check_program_size(X_aug.shape[0], X_aug.shape[1], arrangements.n_patterns, Y.shape[1])
         loss = get_loss(self.loss, Y.shape[1])
+        program = init = None
+        if mode == "search":
+            arrangements, program, _ = search_arrangements(
+                X_fit, Y_fit, s, loss, self.alpha, hidden_bias=self.hidden_bias, fit_intercept=self.fit_intercept,
+                n_arrangements=self.n_arrangements, max_patterns=self.max_arrangements, tol=self.tol,
+                max_iter=self.max_iter, random_state=self.random_state, verbose=self.verbose, n_jobs=self.n_jobs,
+            )
+            init = program.solution()
+        else:
+            arrangements = self._select_arrangements(X_fit, mode)
+        X_aug = _augment(X_fit, self.hidden_bias)
+        solver = self._resolve_solver(X_aug.shape[0], arrangements.n_patterns, Y.shape[1])
+        if solver == "cvxpy":
+            _check_program_size(X_aug.shape[0], X_aug.shape[1], arrangements.n_patterns, Y.shape[1])
+            program = None
         fit = solve_convex_program(
             X_aug, arrangements, Y_fit, s, loss, self.alpha,
             fit_intercept=self.fit_intercept, hidden_bias=self.hidden_bias, tol=self.tol,
-            max_iter=self.max_iter, solver="cvxpy", verbose=self.verbose > 1,
+            max_iter=self.max_iter, solver=solver, verbose=self.verbose >= (2 if solver == "cvxpy" else 1),
+            program=program, init=init, n_jobs=self.n_jobs,
         )
         certificate = fit.certificate
+        if arrangements.description:  # what a pattern search covered (SPEC §4: report the pattern set)
+            certificate = replace(certificate, coverage=arrangements.description)
         if not fit.raw.converged or certificate.relative_gap > self.tol:
             warnings.warn(
                 f"The solver {fit.raw.solver} stopped with status {fit.raw.status!r} and relative "
@@ -138,7 +177,24 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
                 f"{certificate.coverage}. Increase max_iter, standardise X, or increase alpha.",
                 ConvergenceWarning,
             )
-        network = fit.solution.to_network()
+        optimal_set = optimal_set_from_fit(
+            X_aug, arrangements, Y_fit, s, loss, self.alpha, fit.solution, fit.prediction,
+            fit_intercept=self.fit_intercept, hidden_bias=self.hidden_bias,
+        )
+        # network_ is the min-norm optimal network (SPEC §5): unique, hence solver-independent.
+        network, objective = optimal_set.min_norm_network(), optimal_set.objective
+        if objective <= fit.objective + self.tol * abs(fit.objective):
+            gap = objective - certificate.lower_bound  # the dual bound holds for every network
+            certificate = replace(certificate, primal=objective, dual_gap=gap, relative_gap=gap / max(abs(objective), np.finfo(float).tiny))
+        else:
+            warnings.warn(
+                f"The min-norm optimal network has objective {objective:.9g}, above the solver's "
+                f"{fit.objective:.9g} by more than tol={self.tol:.1e}; network_ is the solver's network.",
+                ConvergenceWarning,
+            )
+            network, objective = fit.solution.to_network(), fit.objective
+        self.optimal_set_ = optimal_set
+        self.invariances_ = Invariances(optimal_set)
         self.arrangements_ = arrangements
         self.n_arrangements_ = arrangements.n_patterns
         self.convex_solution_ = fit.solution
@@ -147,7 +203,7 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
         self.intercepts_ = [network.hidden_bias, network.output_bias]
         self.n_neurons_ = network.n_neurons
         self.n_outputs_ = Y.shape[1]
-        self.objective_ = fit.objective
+        self.objective_ = objective
         self.certificate_ = certificate
         self.dual_gap_ = certificate.dual_gap
         self.n_iter_ = fit.raw.n_iter

@@ -51,12 +51,19 @@ class ConvexReLUClassifier(ClassifierMixin, _BaseConvexReLU):
     ----------
     classes_ : ndarray of shape (n_classes,)
     network_ : TwoLayerReLUNetwork
-        One output for binary problems (the decision function), ``n_classes`` otherwise.
+        The min-norm optimal network (the canonical choice, see :class:`ConvexReLURegressor`);
+        one output for binary problems (the decision function), ``n_classes`` otherwise.
     coefs_, intercepts_ : list of ndarray
         ``MLPClassifier``'s layout.
     convex_solution_, n_neurons_, n_outputs_, arrangements_, n_arrangements_, objective_,
     certificate_, dual_gap_, n_iter_, solver_, n_features_in_, feature_names_in_
         As in :class:`ConvexReLURegressor`.
+    optimal_set_ : OptimalSet
+        Every optimal network over the patterns used (SPEC §5), as in
+        :class:`ConvexReLURegressor`; with several classes the atoms are per class, and with the
+        softmax loss the optimal prediction is unique up to a constant added to every class.
+    invariances_ : Invariances
+        The transformations that map optimal networks to optimal networks (SPEC §5.1).
 
     See Also
     --------

@@ -62,13 +62,20 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
     Attributes
     ----------
     network_ : TwoLayerReLUNetwork
-        The fitted network: one neuron per nonzero block of :attr:`convex_solution_`.
+        The fitted network: the min-norm optimal network of :attr:`optimal_set_` (one neuron per
+        atom with a positive coefficient). It is the canonical choice because it is unique, so it
+        does not depend on the solver, on its starting point or on the order of the patterns, and
+        it keeps every symmetry of the data; it merges the duplicate blocks a solver spreads over
+        neighbouring cones into one neuron per atom. For the fewest neurons use
+        ``optimal_set_.minimal_network()``. (When the optimal set cannot
+        reproduce the solver's objective within ``tol``, e.g. after a ``ConvergenceWarning``,
+        it is the solver's network and a warning says so.)
     coefs_ : list of ndarray
         ``[W (n_features_in_, n_neurons_), A (n_neurons_, n_outputs_)]``, ``MLPRegressor``'s layout.
     intercepts_ : list of ndarray
         ``[b (n_neurons_,), c (n_outputs_,)]``.
     convex_solution_ : ConvexSolution
-        The polished solution of the convex program.
+        The solver's polished solution of the convex program (another point of the optimal set).
     n_neurons_ : int
     n_outputs_ : int
     arrangements_ : Arrangements
@@ -87,6 +94,14 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined only when ``X`` has feature names that are all strings.
+    optimal_set_ : OptimalSet
+        Every optimal network over the patterns used (SPEC §5): the dual vector and the optimal
+        training prediction, the atoms (directions, signs, fits), the coefficient polytope
+        (``dimension``, ``is_unique``), and the methods ``min_norm_network()``,
+        ``minimal_network()``, ``vertices()``, ``sample()`` and ``contains()``.
+    invariances_ : Invariances
+        The transformations that map optimal networks to optimal networks (SPEC §5.1), each a
+        method applied to a network, and ``continuous_dimension``.
 
     See Also
     --------

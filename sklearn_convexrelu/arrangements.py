@@ -77,6 +77,9 @@ class Arrangements:
         Whether ``X̃`` carries a column of ones.
     n_sampled : int or None
         Number of Gaussian gates drawn when the patterns were sampled, else None.
+    description : str or None, default=None
+        How the patterns were obtained when that is more than enumeration or sampling (e.g. what
+        a pattern search looked at, :func:`~sklearn_convexrelu.pattern_search.search_arrangements`).
     """
 
     patterns: np.ndarray
@@ -84,6 +87,7 @@ class Arrangements:
     exact: bool
     hidden_bias: bool
     n_sampled: int | None = None
+    description: str | None = None
 
     def __post_init__(self):
         patterns = np.array(self.patterns, dtype=bool)
@@ -140,7 +144,7 @@ class Arrangements:
         keeps_all = np.unique(columns).size == self.n_patterns
         return Arrangements(
             self.patterns[:, columns], self.generators[:, columns],
-            self.exact and keeps_all, self.hidden_bias, self.n_sampled,
+            self.exact and keeps_all, self.hidden_bias, self.n_sampled, self.description,
         )
 
 

@@ -6,9 +6,10 @@ from ..network import ConvexSolution
 from ..program.certificate import Certificate, duality_certificate
 from ._result import SolveResult
 from .cvxpy_solver import CvxpyProgram
+from .first_order import FirstOrderSolver, solve_first_order
 from .polish import convex_objective, polish
 
-__all__ = ["ConvexFit", "CvxpyProgram", "SolveResult", "solve_convex_program"]
+__all__ = ["ConvexFit", "CvxpyProgram", "FirstOrderSolver", "SolveResult", "solve_convex_program", "solve_first_order"]
 
 
 @dataclass
@@ -36,7 +37,7 @@ class ConvexFit:
 
 def solve_convex_program(
     X_aug, arrangements, Y, s, loss, alpha, *, fit_intercept, hidden_bias, tol, max_iter,
-    solver="cvxpy", verbose=False, program=None,
+    solver="cvxpy", verbose=False, program=None, init=None, n_jobs=None,
 ):
     """Solve (C-ReLU) on the patterns of ``arrangements``, polish the solution and certify it.
 
@@ -53,10 +54,18 @@ def solve_convex_program(
     tol : float
         Relative duality-gap tolerance.
     max_iter : int
-    solver : {"cvxpy"}, default="cvxpy"
+    solver : {"cvxpy", "first_order"}, default="cvxpy"
+        ``"first_order"`` is :class:`FirstOrderSolver` (column generation stopped on the certified
+        gap, SPEC §7); ``max_iter`` then counts its iterations.
     verbose : bool, default=False
-    program : CvxpyProgram, default=None
-        A program already compiled for these data and patterns (re-solved for ``alpha``).
+    program : CvxpyProgram or FirstOrderSolver, default=None
+        A program already set up for these data and patterns (re-solved for ``alpha``), matching
+        ``solver``.
+    init : ConvexSolution or tuple (blocks_pos, blocks_neg, intercept), default=None
+        Warm start of the first-order solver (e.g. the solution at a neighbouring ``alpha``), with
+        blocks of shape (n_outputs, n_dims, n_patterns); ignored by cvxpy.
+    n_jobs : int, default=None
+        BLAS threads of the first-order solver (``None``: the library default).
 
     Returns
     -------
@@ -64,11 +73,19 @@ def solve_convex_program(
     """
     patterns = arrangements.patterns
     if solver == "first_order":
-        raise NotImplementedError("solver='first_order' is not available yet; use solver='cvxpy'.")
-    if program is None:
-        program = CvxpyProgram(X_aug, patterns, Y, s, loss, fit_intercept=fit_intercept)
-    raw = program.solve(alpha, tol=tol, max_iter=max_iter, verbose=verbose)
-    V, U, c = polish(X_aug, patterns, raw.blocks_pos, raw.blocks_neg, raw.intercept, Y, s, loss, fit_intercept=fit_intercept)
+        if program is None:
+            program = FirstOrderSolver(X_aug, patterns, Y, s, loss, fit_intercept=fit_intercept, generators=arrangements.generators)
+        if isinstance(init, ConvexSolution):
+            init = (init.blocks_pos, init.blocks_neg, init.intercept)
+        raw = program.solve(alpha, tol=tol, max_iter=max_iter, init=init, verbose=verbose, n_jobs=n_jobs)
+    else:
+        if program is None:
+            program = CvxpyProgram(X_aug, patterns, Y, s, loss, fit_intercept=fit_intercept)
+        raw = program.solve(alpha, tol=tol, max_iter=max_iter, verbose=verbose)
+    V, U, c = polish(
+        X_aug, patterns, raw.blocks_pos, raw.blocks_neg, raw.intercept, Y, s, loss,
+        fit_intercept=fit_intercept, alpha=alpha, objective_slack=1e-2 * tol,
+    )
     objective, prediction = convex_objective(X_aug, patterns, V, U, c, Y, s, loss, alpha)
     _, raw_prediction = convex_objective(X_aug, patterns, raw.blocks_pos, raw.blocks_neg, raw.intercept, Y, s, loss, alpha)
     certificate = duality_certificate(

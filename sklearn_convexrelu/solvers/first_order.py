@@ -1,0 +1,533 @@
+"""Working-set solver of (C-ReLU) stopped on the certified duality gap (SPEC §4, §7).
+
+Only the adjoint ``r ↦ X̃ᵀ(M ⊙ r)`` touches all patterns; everything else works on a small set of
+*atoms*. An atom is a unit direction ``u`` in the cone ``K_i`` of one block (output ``k``, pattern
+``i``, sign ``σ``), with fit ``σ D_i X̃ u``; every point of the program is a non-negative combination
+``Σ_a t_a u_a`` of atoms, with penalty at most ``alpha Σ t_a`` (equal when each block has one atom).
+Optimal solutions are sparse in atoms (SPEC §5). Each iteration
+
+1. computes the dual vector ``r = −∇L`` at the current prediction and, for every block,
+   ``κ = ‖Π_{K_i}(σ X̃ᵀ D_i r)‖`` (SPEC §4): one adjoint product, the screening
+   ``‖X̃ᵀ D_i r‖ ≤ alpha``, and exact cone projections for the rest (cached faces make them a batch
+   of small products, see :mod:`._cone_projection`);
+2. certifies the current point by the duality gap of SPEC §4 (``r`` scaled to feasibility) and stops
+   when the relative gap is at most ``tol`` — never on an iteration count;
+3. adds the maximising directions of the violated blocks (``κ > alpha``) as atoms (column generation,
+   i.e. cutting planes on the dual);
+4. solves the restricted problem ``min_{t ≥ 0, c} L(F t + c) + alpha Σ t`` over the atoms' fits ``F``
+   by Newton steps (one exact step for the squared loss) whose bound-constrained quadratic
+   subproblems are solved exactly by an active-set method, then drops atoms with ``t = 0``.
+
+The blocks returned are ``w_b = Σ_{a ∈ b} t_a u_a``, moved strictly inside their cones by a
+rounding-level step so that polishing leaves them unchanged.
+"""
+
+import time
+
+import numpy as np
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
+from scipy.special import expit, softmax
+
+from ._cone_projection import ConeProjector
+from ._result import SolveResult
+from ._threads import blas_threads
+
+__all__ = ["FirstOrderSolver", "solve_first_order"]
+
+# Relative ridge added to the Hessian of the restricted problem: makes it positive definite (the
+# restricted optimum need not be unique, SPEC §5) and conditioned to ~1e10, at a cost far below any
+# requested gap.
+_RIDGE = 1e-10
+# Blocks enter as atoms when κ > alpha (1 + _ENTER · tol): smaller violations change the gap by less.
+_ENTER = 0.1
+# Atoms added per iteration: at least this many, at most as many as are already in the working set.
+_MIN_NEW_ATOMS = 32
+# Block principal pivoting steps before the monotone active-set method takes over.
+_PIVOTING_STEPS = 25
+# Newton steps per restricted solve (the squared loss needs one).
+_MAX_NEWTON = 50
+
+
+def _curvature(loss, Z, Y, s):
+    """Per-sample Hessian of the data term in the prediction, shape (n_samples, K, K) (SPEC §9)."""
+    n, K = Z.shape
+    weight = (s / n)[:, None, None]
+    if loss.name == "squared_error":
+        return weight * np.eye(K)
+    if K == 1:  # logistic: ∂²/∂z² log(1 + exp(−yz)) = σ(yz) σ(−yz)
+        p = expit(Y * Z)
+        return weight * (p * (1 - p))[:, :, None]
+    P = softmax(Z, axis=1)  # softmax cross-entropy: diag(p) − p pᵀ
+    return weight * (P[:, :, None] * np.eye(K) - P[:, :, None] * P[:, None, :])
+
+
+def _passive_solution(H, b, passive):
+    """Minimiser of ``½ xᵀHx − bᵀx`` with the variables outside ``passive`` fixed at zero."""
+    index = np.flatnonzero(passive)
+    x = np.zeros_like(b)
+    factor = cho_factor(H[np.ix_(index, index)], check_finite=False)
+    x[index] = cho_solve(factor, b[index], check_finite=False)
+    return x
+
+
+def _bounded_qp(H, b, free, x, max_iter):
+    """Minimise ``½ xᵀHx − bᵀx`` subject to ``x_j ≥ 0`` where not ``free`` (``H`` positive definite).
+
+    Block principal pivoting (Júdice & Pires, 1994), warm-started from the support of ``x``: solve on
+    the passive set, then move every variable with the wrong sign out and every bound variable with
+    a negative gradient in, all at once; after three swaps that do not reduce the number of wrong
+    variables only the last one moves. Usually a handful of solves; if it has not finished after
+    ``_PIVOTING_STEPS`` (rounding on degenerate problems can make it cycle), a monotone active-set
+    method (Lawson–Hanson style, from the feasible warm start) takes over.
+
+    Parameters
+    ----------
+    H : ndarray of shape (m, m)
+        Positive definite.
+    b : ndarray of shape (m,)
+    free : ndarray of shape (m,), dtype bool
+    x : ndarray of shape (m,)
+        Feasible warm start.
+    max_iter : int
+        Passive solves of the monotone method.
+
+    Returns
+    -------
+    ndarray of shape (m,)
+    """
+    start = x
+    tol = 1e-10 * max(np.abs(b).max(initial=0.0), np.finfo(float).tiny)
+    passive = free | (x > 0)
+    fewest, chances = np.inf, 3
+    for _ in range(_PIVOTING_STEPS):
+        x = _passive_solution(H, b, passive)
+        wrong = (passive & ~free & (x < 0)) | (~passive & (H @ x - b < -tol))
+        count = np.count_nonzero(wrong)
+        if count == 0:
+            return x
+        if count < fewest:
+            fewest, chances = count, 3
+        elif chances > 0:
+            chances -= 1
+        else:
+            wrong = np.arange(b.size) == np.flatnonzero(wrong)[-1]
+        passive ^= wrong
+    return _monotone_qp(H, b, free, start, tol, max_iter)
+
+
+def _monotone_qp(H, b, free, x, tol, max_iter):
+    """The problem of :func:`_bounded_qp` by a primal active-set method that never leaves the
+    feasible set and lowers the objective at every passive solve (so it cannot cycle)."""
+    passive = free | (x > 0)
+    for _ in range(max_iter):
+        z = _passive_solution(H, b, passive)
+        blocked = passive & ~free & (z <= 0)
+        if blocked.any():  # step back to the first bound met on the segment from x to z
+            ratio = np.full(x.shape, np.inf)
+            ratio[blocked] = x[blocked] / (x[blocked] - z[blocked])
+            step = ratio.min()
+            x = x + step * (z - x)
+            hit = ratio <= step
+            x[hit] = 0.0
+            passive &= ~hit
+            continue
+        x = z
+        enter = ~passive & (H @ x - b < -tol)
+        if not enter.any():
+            break
+        passive |= enter
+    return x
+
+
+class FirstOrderSolver:
+    """(C-ReLU) over fixed patterns, solved by column generation on atoms (see the module docstring).
+
+    Holds the data and the caches (cone faces) that make re-solves for other ``alpha`` values or
+    from other starting points cheap.
+
+    Parameters
+    ----------
+    X_aug : ndarray of shape (n_samples, n_dims)
+    patterns : ndarray of shape (n_samples, n_patterns), dtype bool
+    Y : ndarray of shape (n_samples, n_outputs)
+        Encoded targets.
+    s : ndarray of shape (n_samples,)
+        Positive sample weights summing to n_samples.
+    loss : loss object
+    fit_intercept : bool
+    generators : ndarray of shape (n_dims, n_patterns), default=None
+        A point strictly inside each cone; lets the returned blocks lie strictly inside theirs.
+    """
+
+    def __init__(self, X_aug, patterns, Y, s, loss, *, fit_intercept, generators=None):
+        self.X_aug = X_aug
+        self.patterns = patterns
+        self.Y = Y
+        self.s = s
+        self.loss = loss
+        self.fit_intercept = fit_intercept
+        self.shape = (Y.shape[1], X_aug.shape[1], patterns.shape[1])  # (K, d, P)
+        self._mask = patterns.astype(float)
+        self._projector = ConeProjector(X_aug, patterns, generators)
+        self.state_ = None
+
+    def extend(self, patterns, generators=None):
+        """Append patterns (columns) to the program; the current solution stays a warm start.
+
+        Parameters
+        ----------
+        patterns : ndarray of shape (n_samples, n_new), dtype bool
+        generators : ndarray of shape (n_dims, n_new), default=None
+            Required when the solver was given generators.
+        """
+        self.patterns = np.hstack([self.patterns, patterns])
+        self._mask = np.hstack([self._mask, patterns.astype(float)])
+        self.shape = (self.shape[0], self.shape[1], self.patterns.shape[1])
+        projector = self._projector
+        projector.patterns = self.patterns
+        if projector.generators is not None:
+            projector.generators = np.hstack([projector.generators, generators])
+
+    @property
+    def generators(self):
+        """ndarray of shape (n_dims, n_patterns) or None: the patterns' generators."""
+        return self._projector.generators
+
+    def atoms(self):
+        """The last solution's atoms: unit directions (d, m), sides (m,) (0: σ = +1, 1: σ = −1),
+        outputs (m,), patterns (m,) and weights (m,)."""
+        state = self.state_
+        side, output, pattern = self._decode(state.keys)
+        return state.directions, side, output, pattern, state.t
+
+    # -- blocks ---------------------------------------------------------------------------------
+    # A block is identified by ``key = (i · 2 + side) · K + k`` (pattern i, output k, side 0 for
+    # σ = +1 and 1 for σ = −1): keys do not change when patterns are appended.
+
+    def _decode(self, keys):
+        """``(side, output, pattern)`` of block keys."""
+        K = self.shape[0]
+        return (keys // K) % 2, keys % K, keys // (2 * K)
+
+    def _encode(self, side, output, pattern):
+        return (pattern * 2 + side) * self.shape[0] + output
+
+    def _fits(self, directions, keys):
+        """Fits ``σ D_i X̃ u`` of atoms, shape (n_samples, m)."""
+        side, _, pattern = self._decode(keys)
+        return np.where(side == 0, 1.0, -1.0) * self._mask[:, pattern] * (self.X_aug @ directions)
+
+    def _adjoint(self, R):
+        """``X̃ᵀ D_i r_k`` for all outputs and patterns, shape (K, d, P) (SPEC §7)."""
+        return np.stack([self.X_aug.T @ (self._mask * R[:, [k]]) for k in range(R.shape[1])])
+
+    def _merged(self, state):
+        """Blocks ``w_b = Σ_{a ∈ b} t_a u_a`` indexed by key, shape (P · 2 · K, d)."""
+        K, d, P = self.shape
+        flat = np.zeros((P * 2 * K, d))
+        np.add.at(flat, state.keys, (state.t * state.directions).T)
+        return flat
+
+    def blocks(self, state=None):
+        """Blocks of a solution (default: the last one) as ``(blocks_pos, blocks_neg)``, (K, d, P) each."""
+        K, d, P = self.shape
+        blocks = self._merged(self.state_ if state is None else state).reshape(P, 2, K, d).transpose(1, 2, 3, 0)
+        return blocks[0].copy(), blocks[1].copy()
+
+    def solution(self):
+        """The last solution as ``(blocks_pos, blocks_neg, intercept)``, usable as ``init``."""
+        return (*self.blocks(), self.state_.c.copy())
+
+    def _penalty(self, state):
+        """``Σ_b ‖w_b‖`` of the merged blocks (≤ ``Σ t``)."""
+        return float(np.linalg.norm(self._merged(state), axis=1).sum())
+
+    # -- the restricted problem -----------------------------------------------------------------
+
+    def _predict(self, state):
+        K = self.shape[0]
+        weights = np.zeros((state.t.size, K))
+        weights[np.arange(state.t.size), self._decode(state.keys)[1]] = state.t
+        return state.fits @ weights + state.c
+
+    def _hessian(self, state, W):
+        """Hessian of ``L(F t + c)`` in ``x = (t, c)`` for per-sample curvatures ``W`` (n, K, K)."""
+        m, K = state.t.size, self.shape[0]
+        outputs = self._decode(state.keys)[1]
+        size = m + (K if self.fit_intercept else 0)
+        H = np.zeros((size, size))
+        by_output = [np.flatnonzero(outputs == k) for k in range(K)]
+        coupled = self.loss.name != "squared_error" and K > 1
+        for k, rows in enumerate(by_output):
+            for l, cols in enumerate(by_output):
+                if (k == l or coupled) and rows.size and cols.size:
+                    H[np.ix_(rows, cols)] = state.fits[:, rows].T @ (W[:, k, l][:, None] * state.fits[:, cols])
+            if self.fit_intercept and rows.size:
+                H[rows, m:] = state.fits[:, rows].T @ W[:, k, :]
+                H[m:, rows] = H[rows, m:].T
+        if self.fit_intercept:
+            H[m:, m:] = W.sum(axis=0)
+        H[np.diag_indices(size)] += _RIDGE * max(np.abs(np.diag(H)).max(initial=0.0), np.finfo(float).tiny)
+        return H
+
+    def _objective(self, Z, t, alpha):
+        return self.loss.value(Z, self.Y, self.s) + alpha * float(t.sum())
+
+    def _restricted_solve(self, state, alpha, tol):
+        """Newton steps on ``min_{t ≥ 0, c} L(F t + c) + alpha Σ t`` (see the module docstring)."""
+        with blas_threads(1):  # small dense algebra: threads only contend
+            self._newton(state, alpha, tol)
+
+    def _newton(self, state, alpha, tol):
+        m, K = state.t.size, self.shape[0]
+        free = np.r_[np.zeros(m, dtype=bool), np.ones(K if self.fit_intercept else 0, dtype=bool)]
+        outputs = self._decode(state.keys)[1]
+        x = np.r_[state.t, state.c] if self.fit_intercept else state.t.copy()
+        Z = self._predict(state)
+        current = self._objective(Z, state.t, alpha)
+        for _ in range(_MAX_NEWTON):
+            R = self.loss.residual(Z, self.Y, self.s)
+            gradient = np.r_[alpha - (state.fits.T @ R)[np.arange(m), outputs], -R.sum(axis=0) if self.fit_intercept else []]
+            H = self._hessian(state, _curvature(self.loss, Z, self.Y, self.s))
+            try:
+                target = _bounded_qp(H, H @ x - gradient, free, x, max_iter=2 * x.size + 50)
+            except LinAlgError:  # numerically indefinite: a larger ridge
+                H[np.diag_indices(x.size)] += 1e-8 * np.abs(np.diag(H)).max()
+                target = _bounded_qp(H, H @ x - gradient, free, x, max_iter=2 * x.size + 50)
+            step_x = target - x
+            slope = float(gradient @ step_x)
+            if slope >= 0:
+                break
+            step_Z = self._predict_step(state, step_x)
+            step = 1.0
+            while step > 1e-12:  # Armijo backtracking on the true objective
+                candidate = self._objective(Z + step * step_Z, x[:m] + step * step_x[:m], alpha)
+                if candidate <= current + 1e-4 * step * slope:
+                    break
+                step *= 0.5
+            else:
+                break
+            x = x + step * step_x
+            x[:m] = np.maximum(x[:m], 0.0)
+            Z = Z + step * step_Z
+            decrease, current = current - candidate, candidate
+            if self.loss.name == "squared_error" or decrease <= 1e-3 * tol * abs(current):
+                break
+        state.t = x[:m]
+        state.c = x[m:] if self.fit_intercept else state.c
+        keep = state.t > 0
+        state.keep(keep)
+
+    def _predict_step(self, state, step_x):
+        m, K = state.t.size, self.shape[0]
+        weights = np.zeros((m, K))
+        weights[np.arange(m), self._decode(state.keys)[1]] = step_x[:m]
+        step_Z = state.fits @ weights
+        return step_Z + step_x[m:] if self.fit_intercept else step_Z
+
+    # -- dual scan and certificate --------------------------------------------------------------
+
+    def _scan(self, R, alpha, n_wanted):
+        """κ of the blocks that may exceed ``alpha`` (SPEC §4), most promising first.
+
+        Returns the exact ``κ`` of the violated blocks found (at most about ``n_wanted`` beyond the
+        largest), their keys and projected directions, and ``κ_max`` (exact when it exceeds alpha).
+        """
+        K, d, P = self.shape
+        A = self._adjoint(R)  # (K, d, P)
+        norms = np.linalg.norm(A, axis=1).reshape(-1)  # (K·P,) shared by both signs
+        order = np.argsort(-norms)
+        order = order[norms[order] > alpha]
+        found_keys, found_kappas, found_dirs = [], [], []
+        # blocks never projected have κ ≤ ‖X̃ᵀ D_i r‖ ≤ alpha, or ≤ the norm at which the scan stops
+        kappa_max = float(norms.max(initial=0.0)) if order.size == 0 else 0.0
+        chunk = max(128, n_wanted)  # (output, pattern) pairs: two blocks each
+        for start in range(0, order.size, chunk):
+            flat = order[start : start + chunk]  # k·P + i, by decreasing ‖X̃ᵀ D_i r_k‖
+            if sum(map(len, found_keys)) >= n_wanted:  # enough atoms: bound the rest by their norms
+                kappa_max = max(kappa_max, float(norms[flat[0]]))
+                break
+            k, i = flat // P, flat % P
+            directions = A[k, :, i].T  # (d, B)
+            keys = np.r_[self._encode(0, k, i), self._encode(1, k, i)]
+            U, exact = self._projector.project(np.hstack([directions, -directions]), np.r_[i, i], list(keys), alpha)
+            kappas = np.linalg.norm(U, axis=0)
+            violated = exact & (kappas > alpha)
+            found_keys.append(keys[violated])
+            found_kappas.append(kappas[violated])
+            found_dirs.append(U[:, violated])
+            kappa_max = max(kappa_max, float(kappas.max()))
+        if not found_keys:
+            return np.zeros(0, dtype=int), np.zeros(0), np.zeros((d, 0)), kappa_max
+        return np.concatenate(found_keys), np.concatenate(found_kappas), np.hstack(found_dirs), kappa_max
+
+    def residual(self, state=None):
+        """Dual vector ``r = −∇L`` at a solution's prediction (default: the last solution), with the
+        intercept re-optimised when it is fitted (SPEC §4); shape (n_samples, K)."""
+        state = self.state_ if state is None else state
+        Z = self._predict(state)
+        if self.fit_intercept:
+            Z = Z + self.loss.optimal_intercept(Z, self.Y, self.s)
+        return self.loss.residual(Z, self.Y, self.s)
+
+    def _certify(self, state, alpha, n_wanted):
+        """Relative duality gap of the current point (SPEC §4) and the violated blocks."""
+        Z = self._predict(state)
+        if self.fit_intercept:
+            Z = Z + self.loss.optimal_intercept(Z, self.Y, self.s)
+        R = self.loss.residual(Z, self.Y, self.s)
+        keys, kappas, directions, kappa_max = self._scan(R, alpha, n_wanted)
+        theta = min(1.0, alpha / kappa_max) if kappa_max > 0 else 1.0
+        primal = self.loss.value(Z, self.Y, self.s) + alpha * self._penalty(state)
+        gap = primal - self.loss.dual(theta * R, self.Y, self.s)
+        return primal, gap / max(abs(primal), np.finfo(float).tiny), keys, kappas, directions, kappa_max
+
+    # -- driver ---------------------------------------------------------------------------------
+
+    def _initial_state(self, init):
+        K, d, P = self.shape
+        state = _Atoms(np.zeros((d, 0)), np.zeros(0, dtype=int), np.zeros((self.X_aug.shape[0], 0)), np.zeros(0), np.zeros(K))
+        if init is not None:
+            blocks_pos, blocks_neg, intercept = init
+            flat = np.stack([blocks_pos, blocks_neg]).transpose(3, 0, 1, 2).reshape(P * 2 * K, d)
+            keys = np.flatnonzero(np.linalg.norm(flat, axis=1) > 0)
+            U, _ = self._projector.project(flat[keys].T, self._decode(keys)[2], list(keys))
+            keys, U = keys[np.linalg.norm(U, axis=0) > 0], U[:, np.linalg.norm(U, axis=0) > 0]
+            self._add(state, keys, U)
+            state.t = np.linalg.norm(U, axis=0)
+            state.c = np.asarray(intercept, dtype=float).reshape(K).copy() if self.fit_intercept else state.c
+        if self.fit_intercept:
+            Z = self._predict(state)
+            state.c = state.c + self.loss.optimal_intercept(Z, self.Y, self.s)
+        return state
+
+    def _add(self, state, keys, U):
+        """Append atoms with (unnormalised) directions ``U`` in their cones, at ``t = 0``."""
+        U = self._projector.interior(U, self._decode(keys)[2])
+        U = U / np.linalg.norm(U, axis=0)
+        state.append(U, keys, self._fits(U, keys))
+
+    def solve(self, alpha, *, tol=1e-6, max_iter=1000, init=None, warm_start=False, verbose=False, n_jobs=None):
+        """Solve for one ``alpha`` to relative duality gap ``tol``.
+
+        Parameters
+        ----------
+        alpha : float
+        tol : float, default=1e-6
+            Relative duality gap at which to stop (SPEC §4).
+        max_iter : int, default=1000
+            Maximum number of column-generation iterations.
+        init : tuple (blocks_pos, blocks_neg, intercept), default=None
+            Warm start: blocks of shape (K, d, P) (projected onto their cones if needed) and the
+            intercept of shape (K,).
+        warm_start : bool, default=False
+            Start from the previous solution (:attr:`state_`) when there is one and ``init`` is None.
+        verbose : bool, default=False
+            Print one line per iteration: objective, relative gap, active patterns, atoms, time.
+        n_jobs : int, default=None
+            BLAS threads for the products over all patterns (``None``: the library default).
+
+        Returns
+        -------
+        SolveResult
+            ``status`` records the final relative gap; ``converged`` is ``True`` iff it is ≤ ``tol``.
+        """
+        with blas_threads(n_jobs):
+            return self._solve(alpha, tol, max_iter, init, warm_start, verbose)
+
+    def _solve(self, alpha, tol, max_iter, init, warm_start, verbose):
+        started = time.perf_counter()
+        if warm_start and init is None and self.state_ is not None:
+            state = self.state_
+        else:
+            state = self._initial_state(init)
+        self.state_ = state
+        if state.t.size:
+            self._restricted_solve(state, alpha, tol)
+        enter = 1.0 + _ENTER * tol
+        converged, gap, n_iter, primal = False, np.inf, 0, np.nan
+        for n_iter in range(1, max_iter + 1):
+            n_wanted = max(_MIN_NEW_ATOMS, state.t.size)
+            primal, gap, keys, kappas, directions, kappa_max = self._certify(state, alpha, n_wanted)
+            if verbose:
+                active = np.unique(self._decode(state.keys)[2]).size
+                print(
+                    f"[first_order] iter {n_iter:4d}  objective {primal:.10g}  rel. gap {gap:.3e}  "
+                    f"max kappa/alpha {kappa_max / alpha:.6f}  active patterns {active}  "
+                    f"atoms {state.t.size}  {time.perf_counter() - started:.2f}s"
+                )
+            if gap <= tol:
+                converged = True
+                break
+            new = np.argsort(-kappas)[:n_wanted]
+            new = new[kappas[new] > alpha * enter]
+            if new.size == 0:
+                if enter == 1.0:  # nothing left to add: the gap is numerical noise of the solve
+                    break
+                enter = 1.0
+                continue
+            self._add(state, keys[new], directions[:, new])
+            self._restricted_solve(state, alpha, tol)
+        self.objective_, self.relative_gap_ = primal, gap
+        status = "converged" if converged else ("max_iter" if n_iter == max_iter else "stalled")
+        blocks_pos, blocks_neg = self.blocks(state)
+        return SolveResult(
+            blocks_pos=blocks_pos,
+            blocks_neg=blocks_neg,
+            intercept=state.c.copy(),
+            status=f"{status} (relative duality gap {gap:.3e})",
+            n_iter=n_iter,
+            solver="first_order",
+            converged=converged,
+        )
+
+
+class _Atoms:
+    """Working set: unit directions (d, m), block keys (m,), fits (n, m), weights (m,), intercept (K,)."""
+
+    def __init__(self, directions, keys, fits, t, c):
+        self.directions, self.keys, self.fits, self.t, self.c = directions, keys, fits, t, c
+
+    def append(self, directions, keys, fits):
+        self.directions = np.hstack([self.directions, directions])
+        self.keys = np.r_[self.keys, keys]
+        self.fits = np.hstack([self.fits, fits])
+        self.t = np.r_[self.t, np.zeros(keys.size)]
+
+    def keep(self, mask):
+        self.directions, self.keys, self.fits, self.t = (
+            self.directions[:, mask], self.keys[mask], self.fits[:, mask], self.t[mask]
+        )
+
+
+def solve_first_order(
+    X_aug, patterns, Y, s, loss, alpha, *, fit_intercept, tol=1e-6, max_iter=1000, generators=None,
+    init=None, verbose=False, n_jobs=None,
+):
+    """Solve (C-ReLU) on fixed patterns with :class:`FirstOrderSolver`.
+
+    Parameters
+    ----------
+    X_aug : ndarray of shape (n_samples, n_dims)
+    patterns : ndarray of shape (n_samples, n_patterns), dtype bool
+    Y : ndarray of shape (n_samples, n_outputs)
+    s : ndarray of shape (n_samples,)
+    loss : loss object
+    alpha : float
+    fit_intercept : bool
+    tol : float, default=1e-6
+        Relative duality gap at which to stop.
+    max_iter : int, default=1000
+    generators : ndarray of shape (n_dims, n_patterns), default=None
+    init : tuple (blocks_pos, blocks_neg, intercept), default=None
+        Warm start.
+    verbose : bool, default=False
+    n_jobs : int, default=None
+        BLAS threads (``None``: the library default).
+
+    Returns
+    -------
+    SolveResult
+    """
+    solver = FirstOrderSolver(X_aug, patterns, Y, s, loss, fit_intercept=fit_intercept, generators=generators)
+    return solver.solve(alpha, tol=tol, max_iter=max_iter, init=init, verbose=verbose, n_jobs=n_jobs)

@@ -1,0 +1,198 @@
+"""The first-order solver: agreement with cvxpy, certified gaps, warm starts, exact projections (SPEC §7, §10.2)."""
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_convexrelu import ConvexReLUClassifier, ConvexReLURegressor
+from sklearn_convexrelu.arrangements import _augment, enumerate_arrangements, sample_arrangements
+from sklearn_convexrelu.program.cones import project_onto_cone
+from sklearn_convexrelu.program.losses import get_loss
+from sklearn_convexrelu.solvers import FirstOrderSolver, solve_convex_program
+from sklearn_convexrelu.solvers._cone_projection import ConeProjector
+from sklearn_convexrelu.solvers.first_order import _bounded_qp
+from sklearn_convexrelu.solvers.polish import polish
+
+
+def _problem(kind, n=30, seed=0):
+    """Data, encoded targets, weights (not uniform) and loss name of a small 2-D problem."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (n, 2))
+    s = rng.uniform(0.3, 2.0, n)
+    s *= n / s.sum()
+    if kind == "squared":
+        return X, (np.sin(3 * X[:, 0]) * X[:, 1])[:, None], s, "squared_error"
+    if kind == "multi_output":
+        return X, np.column_stack([np.sin(3 * X[:, 0]), X[:, 1] ** 2]), s, "squared_error"
+    if kind == "logistic":
+        return X, np.where(X[:, 0] * X[:, 1] > 0, 1.0, -1.0)[:, None], s, "log_loss"
+    labels = (np.arctan2(X[:, 1], X[:, 0]) // (2 * np.pi / 3)).astype(int) % 3
+    return X, np.eye(3)[labels], s, "log_loss"
+
+
+def _solve(X, Y, s, loss_name, alpha, solver, arrangements, *, fit_intercept=True, tol=1e-7, **kwargs):
+    loss = get_loss(loss_name, Y.shape[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return solve_convex_program(
+            _augment(X, True), arrangements, Y, s, loss, alpha, fit_intercept=fit_intercept, hidden_bias=True,
+            tol=tol, max_iter=1000, solver=solver, **kwargs,
+        )
+
+
+@pytest.mark.parametrize("kind", ["squared", "multi_output", "logistic", "softmax"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_agrees_with_cvxpy_and_its_gap_bounds_the_distance(kind, fit_intercept):
+    # SPEC §10.2 on the same patterns, every loss, sample weights, with and without intercept
+    X, Y, s, loss_name = _problem(kind)
+    arrangements = sample_arrangements(X, 25, random_state=0)
+    alpha = 1e-2
+    reference = _solve(X, Y, s, loss_name, alpha, "cvxpy", arrangements, fit_intercept=fit_intercept)
+    fit = _solve(X, Y, s, loss_name, alpha, "first_order", arrangements, fit_intercept=fit_intercept)
+    assert fit.raw.converged and fit.certificate.relative_gap <= 1e-7
+    # the certified lower bound is below the optimum an independent solver reaches ...
+    assert fit.certificate.lower_bound <= reference.objective + 1e-12
+    # ... so the distance to the optimum is at most the certified gap
+    assert fit.objective - reference.objective <= fit.certificate.dual_gap + 1e-12
+    assert abs(fit.objective - reference.objective) <= 1e-6 * reference.objective
+
+
+def test_log_loss_at_small_alpha_reaches_the_requested_gap():
+    # where Clarabel's exponential cones are inaccurate (SPEC §7)
+    X, Y, s, loss_name = _problem("logistic", n=40)
+    arrangements = sample_arrangements(X, 30, random_state=1)
+    alpha = 1e-4
+    fit = _solve(X, Y, s, loss_name, alpha, "first_order", arrangements, tol=1e-6)
+    reference = _solve(X, Y, s, loss_name, alpha, "cvxpy", arrangements, tol=1e-6)
+    assert fit.certificate.relative_gap <= 1e-6
+    assert fit.certificate.relative_gap <= reference.certificate.relative_gap
+    assert fit.certificate.lower_bound <= reference.objective + 1e-12
+    assert fit.objective <= reference.objective * (1 + 1e-6)
+
+
+def test_blocks_lie_in_their_cones_so_polishing_keeps_them():
+    X, Y, s, loss_name = _problem("squared")
+    arrangements = sample_arrangements(X, 25, random_state=0)
+    fit = _solve(X, Y, s, loss_name, 1e-3, "first_order", arrangements)
+    X_aug = _augment(X, True)
+    signs = np.where(arrangements.patterns, 1.0, -1.0)
+    for blocks in (fit.raw.blocks_pos[0], fit.raw.blocks_neg[0]):
+        assert np.all(signs * (X_aug @ blocks) >= 0)
+    V, U, _ = polish(X_aug, arrangements.patterns, fit.raw.blocks_pos, fit.raw.blocks_neg, fit.raw.intercept, Y, s,
+                     get_loss(loss_name, 1), fit_intercept=True)
+    kept = np.linalg.norm(V, axis=1) > 0
+    assert np.array_equal(V[:, :, kept[0]], fit.raw.blocks_pos[:, :, kept[0]])
+    assert np.array_equal(np.linalg.norm(U, axis=1) > 0, np.linalg.norm(fit.raw.blocks_neg, axis=1) > 0)
+
+
+def test_warm_start_along_alpha_matches_a_cold_start():
+    X, Y, s, loss_name = _problem("squared", n=40)
+    X_aug = _augment(X, True)
+    arrangements = sample_arrangements(X, 40, random_state=0)
+    loss = get_loss(loss_name, 1)
+    solver = FirstOrderSolver(X_aug, arrangements.patterns, Y, s, loss, fit_intercept=True,
+                              generators=arrangements.generators)
+    first = solver.solve(1e-2, tol=1e-7)
+    warm = solver.solve(5e-3, tol=1e-7, init=(first.blocks_pos, first.blocks_neg, first.intercept))
+    cold = FirstOrderSolver(X_aug, arrangements.patterns, Y, s, loss, fit_intercept=True).solve(5e-3, tol=1e-7)
+    assert warm.converged and cold.converged
+    fits = [_solve(X, Y, s, loss_name, 5e-3, "first_order", arrangements, init=init)
+            for init in ((warm.blocks_pos, warm.blocks_neg, warm.intercept), (cold.blocks_pos, cold.blocks_neg, cold.intercept))]
+    assert np.isclose(fits[0].objective, fits[1].objective, rtol=2e-7)
+    assert warm.n_iter < cold.n_iter
+
+
+def test_estimator_with_exact_patterns_is_certified_and_matches_cvxpy():
+    X, Y, _, _ = _problem("squared", n=20)
+    y = Y[:, 0]
+    fo = ConvexReLURegressor(alpha=1e-2, solver="first_order", arrangements="exact").fit(X, y)
+    cvx = ConvexReLURegressor(alpha=1e-2, solver="cvxpy", arrangements="exact").fit(X, y)
+    assert fo.solver_ == "first_order" and fo.certificate_.certified
+    assert np.isclose(fo.objective_, cvx.objective_, rtol=1e-6)
+    assert np.isclose(fo.network_.objective(X, y, 1e-2), fo.objective_, rtol=1e-9)
+
+
+def test_classifier_with_first_order_solver():
+    X, Y, _, _ = _problem("softmax", n=30)
+    y = np.argmax(Y, axis=1)
+    clf = ConvexReLUClassifier(alpha=1e-3, solver="first_order", arrangements="sample", n_arrangements=20,
+                               random_state=0).fit(X, y)
+    assert clf.solver_ == "first_order" and clf.certificate_.relative_gap <= clf.tol
+    assert clf.score(X, y) > 0.9
+
+
+def test_max_iter_gives_a_convergence_warning_with_the_gap():
+    X, Y, _, _ = _problem("squared")
+    reg = ConvexReLURegressor(alpha=1e-3, solver="first_order", arrangements="sample", n_arrangements=20,
+                              max_iter=1, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="relative duality gap"):
+        reg.fit(X, Y[:, 0])
+
+
+def test_verbose_prints_progress(capsys):
+    X, Y, s, loss_name = _problem("squared")
+    _solve(X, Y, s, loss_name, 1e-2, "first_order", sample_arrangements(X, 10, random_state=0), verbose=True)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) >= 2
+    for word in ("iter", "objective", "rel. gap", "active patterns", "s"):
+        assert word in lines[-1]
+
+
+@pytest.mark.parametrize("duplicates", [False, True])
+def test_cone_projections_match_nnls(duplicates):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    if duplicates:  # degenerate data: repeated and parallel rows
+        X = np.vstack([X, X[:10], 2 * X[10:20]])
+    arrangements = sample_arrangements(X, 15, random_state=0)
+    X_aug = _augment(X, True)
+    A = rng.standard_normal((4, 2 * arrangements.n_patterns))
+    index = np.tile(np.arange(arrangements.n_patterns), 2)
+    projector = ConeProjector(X_aug, arrangements.patterns, arrangements.generators)
+    expected = np.column_stack([project_onto_cone(X_aug, arrangements.patterns[:, i], a) for i, a in zip(index, A.T)])
+    for attempt in range(2):  # the second call goes through the cached faces
+        U, exact = projector.project(A, index, list(range(A.shape[1])))
+        assert exact.all()
+        np.testing.assert_allclose(U, expected, atol=1e-10)
+    threshold = 0.5 * np.linalg.norm(expected, axis=0).max()
+    U, exact = ConeProjector(X_aug, arrangements.patterns).project(A, index, list(range(A.shape[1])), threshold)
+    norms, true = np.linalg.norm(U, axis=0), np.linalg.norm(expected, axis=0)
+    np.testing.assert_allclose(U[:, exact], expected[:, exact], atol=1e-10)
+    assert np.all(norms[~exact] <= threshold) and np.all(norms[~exact] >= true[~exact] - 1e-12)
+    inside = projector.interior(expected[:, true > 0], index[true > 0])
+    signs = np.where(arrangements.patterns[:, index[true > 0]], 1.0, -1.0)
+    assert np.all(signs * (X_aug @ inside) >= 0)
+    np.testing.assert_allclose(inside, expected[:, true > 0], atol=1e-8)
+
+
+def test_bounded_qp_matches_brute_force():
+    rng = np.random.default_rng(0)
+    m = 7
+    free = np.zeros(m, dtype=bool)
+    free[:2] = True
+    for _ in range(20):
+        B = rng.standard_normal((5, m))
+        H = B.T @ B + 1e-3 * np.eye(m)
+        b = rng.standard_normal(m)
+        x = _bounded_qp(H, b, free, np.zeros(m), max_iter=100)
+        best = np.inf
+        for support in itertools.product([False, True], repeat=m - 2):  # every candidate active set
+            passive = np.r_[True, True, support]
+            z = np.zeros(m)
+            z[passive] = np.linalg.solve(H[np.ix_(passive, passive)], b[passive])
+            if np.all(z[~free] >= 0):
+                best = min(best, 0.5 * z @ H @ z - b @ z)
+        assert np.all(x[~free] >= 0)
+        assert np.isclose(0.5 * x @ H @ x - b @ x, best, rtol=1e-10, atol=1e-12)
+
+
+def test_exact_patterns_give_the_global_optimum_of_both_solvers():
+    X, Y, s, loss_name = _problem("squared", n=16)
+    arrangements = enumerate_arrangements(X)
+    reference = _solve(X, Y, s, loss_name, 5e-3, "cvxpy", arrangements)
+    fit = _solve(X, Y, s, loss_name, 5e-3, "first_order", arrangements)
+    assert fit.certificate.exact and fit.certificate.certified
+    assert np.isclose(fit.objective, reference.objective, rtol=1e-6)

@@ -1,0 +1,356 @@
+"""The set of optimal networks and its invariances (SPEC §5, §5.1, §10.4).
+
+Objectives are always recomputed from the networks' weights (``TwoLayerReLUNetwork.objective``),
+independently of the optimal-set code; the polytope is compared with a brute-force description of
+the optimal face of an independently written cvxpy program.
+"""
+
+import pickle
+
+import cvxpy as cp
+import numpy as np
+import pytest
+
+import sklearn_convexrelu.optimal_set as optimal_set_module
+from sklearn_convexrelu import ConvexReLUClassifier, ConvexReLURegressor, Invariances, OptimalSet, TwoLayerReLUNetwork
+from sklearn_convexrelu.arrangements import _augment
+from sklearn_convexrelu.optimal_set import AmbiguousTightSetWarning
+
+SQUARE = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+
+
+def _wave(n, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (n, 2))
+    return X, np.sin(3 * X[:, 0]) * X[:, 1] + 0.1 * rng.standard_normal(n)
+
+
+def _blobs():
+    return np.random.default_rng(5).standard_normal((16, 2))
+
+
+def _make_case(name):
+    """Fitted estimator, data, encoded targets and loss name of a named small problem."""
+    if name == "square":  # symmetric data: a segment of optimal networks
+        X, Y, loss = SQUARE, np.ones((4, 1)), "squared_error"
+        est = ConvexReLURegressor(alpha=0.1, hidden_bias=False, fit_intercept=False).fit(X, Y[:, 0])
+    elif name == "wave":
+        X, y = _wave(10, 0)
+        Y, loss = y[:, None], "squared_error"
+        est = ConvexReLURegressor(alpha=1e-3, arrangements="exact").fit(X, y)
+    elif name == "no_bias":
+        X = _blobs()
+        Y, loss = (X[:, 0] * X[:, 1])[:, None], "squared_error"
+        est = ConvexReLURegressor(alpha=0.02, arrangements="exact", hidden_bias=False).fit(X, Y[:, 0])
+    elif name == "two_outputs":
+        X = _blobs()
+        Y, loss = np.column_stack([X[:, 0] * X[:, 1], np.abs(X[:, 0])]), "squared_error"
+        est = ConvexReLURegressor(alpha=0.02, arrangements="exact").fit(X, Y)
+    elif name == "binary":
+        X = _blobs()
+        y = (X[:, 0] * X[:, 1] > 0).astype(int)
+        Y, loss = np.where(y == 1, 1.0, -1.0)[:, None], "log_loss"
+        est = ConvexReLUClassifier(alpha=0.05, arrangements="exact").fit(X, y)
+    elif name == "softmax":
+        X = _blobs()
+        y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
+        Y, loss = np.eye(3)[y], "log_loss"
+        est = ConvexReLUClassifier(alpha=0.1, arrangements="exact", fit_intercept=False).fit(X, y)
+    elif name == "one_hot_squared":
+        X = _blobs()
+        y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
+        Y, loss = np.eye(3)[y], "squared_error"
+        est = ConvexReLUClassifier(alpha=0.05, loss="squared_error", arrangements="exact").fit(X, y)
+    return est, X, Y, loss
+
+
+CASES = ["square", "wave", "no_bias", "two_outputs", "binary", "softmax", "one_hot_squared"]
+
+
+@pytest.fixture(scope="module", params=CASES)
+def case(request):
+    return _make_case(request.param)
+
+
+def _objective(est, X, Y, loss, network):
+    return network.objective(X, Y, est.alpha, loss=loss)
+
+
+def _prediction_gap(est, X, loss, network):
+    """Relative distance between the training predictions of ``network`` and of ``network_``."""
+    difference = network.output(X) - est.network_.output(X)
+    if loss == "log_loss" and difference.shape[1] > 1:  # the softmax ignores constants across classes
+        difference -= difference.mean(axis=1, keepdims=True)
+    return np.linalg.norm(difference) / np.linalg.norm(est.network_.output(X))
+
+
+def _optimal_networks(est):
+    """Networks that must all be optimal: canonical points, vertices, samples and invariances."""
+    opt, inv = est.optimal_set_, est.invariances_
+    wide = opt.sample(n_neurons=2 * opt.n_atoms + 3, random_state=1)
+    networks = {
+        "min_norm": opt.min_norm_network(),
+        "minimal": opt.minimal_network(),
+        "sample": opt.sample(random_state=0),
+        "wide_sample": wide,
+        "permute": inv.permute(wide, random_state=2),
+        "split": inv.split(wide, 0, [0.2, 0.3, 0.5]),
+        "merge": inv.merge(wide),
+        "add_zero": inv.add_zero_neurons(wide, 3),
+        "remove_zero": inv.remove_zero_neurons(inv.add_zero_neurons(wide, 3)),
+        "move": inv.move_in_polytope(wide, step=0.7, random_state=3),
+    }
+    networks.update({f"vertex_{i}": opt.to_network(v) for i, v in enumerate(opt.vertices(max_count=10))})
+    return networks
+
+
+def test_every_optimal_network_has_the_optimal_objective_and_prediction(case):
+    # SPEC §10.4: samples, vertices, the canonical points and every invariance are optimal
+    est, X, Y, loss = case
+    optimum = est.objective_
+    assert np.isclose(_objective(est, X, Y, loss, est.network_), optimum, rtol=1e-10)
+    solver_network = est.convex_solution_.to_network()
+    excess = _objective(est, X, Y, loss, solver_network) / optimum - 1
+    assert excess >= -1e-9
+    # the objective grows quadratically away from the optimal set: the solver's network is in it
+    # to about the square root of its excess
+    assert est.optimal_set_.contains(solver_network, tol=max(1e-6, 30 * np.sqrt(max(excess, 0))))
+    for name, network in _optimal_networks(est).items():
+        assert np.isclose(_objective(est, X, Y, loss, network), optimum, rtol=1e-6, atol=0), name
+        assert _prediction_gap(est, X, loss, network) < 1e-6, name
+        assert est.optimal_set_.contains(network), name
+
+
+def test_non_optimal_networks_are_rejected(case):
+    est, X, Y, loss = case
+    opt, inv = est.optimal_set_, est.invariances_
+    network = opt.sample(n_neurons=opt.n_atoms + 2, random_state=0)
+    rng = np.random.default_rng(0)
+    noise = 1e-3 * rng.standard_normal(network.hidden_weights.shape) * np.abs(network.hidden_weights).max()
+    perturbed = TwoLayerReLUNetwork(
+        network.hidden_weights + noise, network.hidden_bias, network.output_weights, network.output_bias
+    )
+    assert not opt.contains(perturbed)
+    assert _objective(est, X, Y, loss, perturbed) > est.objective_
+    # Unbalanced rescaling: same function, penalty larger by (alpha/2) t² (γ − 1/γ)² (SPEC §5.1)
+    gamma = 1.5
+    rescaled = inv.rescale(network, 0, gamma)
+    t2 = np.sum(network.hidden_weights[:, 0] ** 2) + network.hidden_bias[0] ** 2
+    excess = 0.5 * est.alpha * t2 * (gamma - 1 / gamma) ** 2
+    assert np.allclose(rescaled.output(X), network.output(X))
+    assert np.isclose(_objective(est, X, Y, loss, rescaled) - _objective(est, X, Y, loss, network), excess, rtol=1e-8)
+    assert not opt.contains(rescaled)
+    assert opt.contains(inv.rescale(network, 0, 1.0))
+    other = type(est)(**{**est.get_params(), "alpha": 1.5 * est.alpha}).fit(X, _targets(est, X, Y, loss))
+    assert not opt.contains(other.network_)
+
+
+def _targets(est, X, Y, loss):
+    """Raw targets the estimator was fitted on, from the encoded ones."""
+    if isinstance(est, ConvexReLURegressor):
+        return Y[:, 0] if Y.shape[1] == 1 else Y
+    return (Y[:, 0] > 0).astype(int) if Y.shape[1] == 1 else np.argmax(Y, axis=1)
+
+
+def _placed_activations(network, X, fit_intercept, softmax):
+    """Neuron fits on their outputs (n · K, m), with what the objective cannot see removed."""
+    act = network.activations(X)
+    placed = act[:, None, :] * network.output_weights.T[None, :, :]
+    if fit_intercept:
+        placed = placed - placed.mean(axis=0, keepdims=True)
+    if softmax:
+        placed = placed - placed.mean(axis=1, keepdims=True)
+    return placed.reshape(-1, network.n_neurons)
+
+
+def test_minimal_network_has_independent_fits_and_at_most_rank_neurons(case):
+    est, X, Y, loss = case
+    opt = est.optimal_set_
+    minimal, proven = opt.minimal_network(return_proven=True)
+    assert proven  # small polytopes: every vertex is enumerated
+    softmax = loss == "log_loss" and Y.shape[1] > 1
+    fits = _placed_activations(minimal, X, est.fit_intercept, softmax)
+    assert np.linalg.matrix_rank(fits, tol=1e-8 * np.abs(fits).max()) == minimal.n_neurons
+    all_fits = _placed_activations(opt.to_network(np.ones(opt.n_atoms)), X, est.fit_intercept, softmax)
+    assert minimal.n_neurons <= np.linalg.matrix_rank(all_fits) <= X.shape[0] * Y.shape[1]
+    assert minimal.n_neurons <= est.network_.n_neurons
+    assert all(np.count_nonzero(v) >= minimal.n_neurons for v in opt.vertices(max_count=1000))
+
+
+def test_square_matches_the_analytic_optimal_set():
+    # By symmetry ŷ = t on the four points; the optimal atoms are the four diagonals, and the two
+    # pairs of opposite diagonals each fit the constant: 𝒞 is a segment. With coefficient c on two
+    # opposite diagonals, ŷ = c/√2 and the objective ½(c/√2 − 1)² + 2 alpha c is minimal at
+    # c = √2 (1 − 2√2 alpha).
+    alpha = 0.1
+    est, X, Y, loss = _make_case("square")
+    opt = est.optimal_set_
+    c = np.sqrt(2) * (1 - 2 * np.sqrt(2) * alpha)
+    assert opt.n_atoms == 4 and opt.dimension == 1 and not opt.is_unique
+    assert np.allclose(np.abs(opt.directions), np.sqrt(0.5)) and np.all(opt.signs == 1)
+    vertices = opt.vertices()
+    assert vertices.shape == (2, 4)
+    assert np.allclose(np.sort(vertices, axis=1), [[0, 0, c, c], [0, 0, c, c]], atol=1e-8)
+    for vertex in vertices:  # the two positive atoms are opposite diagonals
+        assert np.allclose(opt.directions[vertex > 0].sum(axis=0), 0, atol=1e-8)
+    assert np.allclose(opt.min_norm_coefficients, c / 2, atol=1e-8)
+    assert np.isclose(est.objective_, 0.5 * (c / np.sqrt(2) - 1) ** 2 + 2 * alpha * c, rtol=1e-9)
+    minimal, proven = opt.minimal_network(return_proven=True)
+    assert minimal.n_neurons == 2 and proven
+    assert est.network_.n_neurons == 4  # the min-norm network keeps the symmetry
+
+
+def _brute_force_coefficient_ranges(est, X, y, alpha):
+    """Range of each atom coefficient over the optimal face of an independent cvxpy program.
+
+    The program is vectorised independently of the package; the face is approximated by the
+    sublevel set ``objective ≤ p* (1 + 1e-8)``, and the coefficient of atom k by ``Σ ŵ_kᵀ v_i``
+    over its cones (equal to ``‖v_i‖`` on the face).
+    """
+    opt = est.optimal_set_
+    patterns = est.arrangements_.patterns
+    X_aug = _augment(X, True)
+    n, d = X_aug.shape
+    P = patterns.shape[1]
+    V, U, c = cp.Variable((d, P)), cp.Variable((d, P)), cp.Variable()
+    signs = 2.0 * patterns - 1.0
+    prediction = cp.sum(cp.multiply(patterns, X_aug @ (V - U)), axis=1) + c
+    penalty = cp.sum(cp.norm(V, 2, axis=0)) + cp.sum(cp.norm(U, 2, axis=0))
+    objective = cp.sum_squares(prediction - y) / (2 * n) + alpha * penalty
+    cones = [cp.multiply(signs, X_aug @ V) >= 0, cp.multiply(signs, X_aug @ U) >= 0]
+    best = cp.Problem(cp.Minimize(objective), cones)
+    best.solve(solver="CLARABEL")
+    weights = cp.Parameter((2, d * P))
+    level = best.value * (1 + 1e-8)
+    functional = weights[0] @ cp.vec(V, order="F") + weights[1] @ cp.vec(U, order="F")
+    face = [*cones, objective <= level]
+    maximise = cp.Problem(cp.Maximize(functional), face)
+    minimise = cp.Problem(cp.Minimize(functional), face)
+    ranges = np.zeros((opt.n_atoms, 2))
+    for k in range(opt.n_atoms):
+        W = np.zeros((2, d, P))
+        for (_, pattern, sign), atom in zip(opt.tight_cones, opt.cone_atoms):
+            if atom == k:
+                W[int(sign < 0), :, pattern] = opt.directions[k]
+        weights.value = W.reshape(2, d * P, order="F")
+        minimise.solve(solver="CLARABEL")
+        maximise.solve(solver="CLARABEL")
+        ranges[k] = minimise.value, maximise.value
+    return ranges
+
+
+# Tiny exact problems whose non-tight cones all have κ/alpha < 0.99: a brute-force face
+# "objective ≤ p* (1 + 1e-8)" cannot tell cones closer to alpha from tight ones.
+@pytest.mark.parametrize("seed, alpha, dimension", [(2, 1e-3, 1), (7, 3e-3, 2), (3, 3e-3, 0)])
+def test_polytope_agrees_with_brute_force_on_tiny_data(seed, alpha, dimension):
+    X, y = _wave(10, seed)
+    est = ConvexReLURegressor(alpha=alpha, arrangements="exact").fit(X, y)
+    opt = est.optimal_set_
+    assert opt.dimension == dimension and opt.is_unique == (dimension == 0)
+    ranges = _brute_force_coefficient_ranges(est, X, y, alpha)
+    vertices = opt.vertices(max_count=1000)
+    ours = np.column_stack([vertices.min(axis=0), vertices.max(axis=0)])
+    # The sublevel set is wider than the face by O(√(slack)): about 1e-3 of the mass here.
+    assert np.all(ours[:, 0] >= ranges[:, 0] - 1e-8 * opt.mass)
+    assert np.all(ours[:, 1] <= ranges[:, 1] + 1e-8 * opt.mass)
+    assert np.allclose(ours, ranges, atol=3e-3 * opt.mass)
+    spread = ranges[:, 1] - ranges[:, 0]
+    assert (spread.max() > 0.03 * opt.mass) == (dimension > 0)
+
+
+def test_duplicated_feature_is_the_single_feature_problem_rescaled():
+    # X = [x, x] with weights (w1, w2) computes x (w1 + w2); the penalty splits w1 = w2, which is
+    # the one-feature problem on √2 x: a duplicated feature adds no non-uniqueness.
+    x = np.linspace(-1, 1, 12)[:, None]
+    y = np.sin(3 * x[:, 0])
+    twice = ConvexReLURegressor(alpha=1e-2).fit(np.hstack([x, x]), y)
+    scaled = ConvexReLURegressor(alpha=1e-2).fit(np.sqrt(2) * x, y)
+    assert np.isclose(twice.objective_, scaled.objective_, rtol=1e-7)
+    assert twice.optimal_set_.dimension == scaled.optimal_set_.dimension
+    assert twice.optimal_set_.n_atoms == scaled.optimal_set_.n_atoms
+    assert np.allclose(twice.optimal_set_.directions[:, 0], twice.optimal_set_.directions[:, 1], atol=1e-8)
+
+
+def test_unique_case_has_one_point():
+    x = np.linspace(-1, 1, 9)[:, None]
+    est = ConvexReLURegressor(alpha=1e-2).fit(x, np.maximum(x[:, 0], 0))
+    opt, inv = est.optimal_set_, est.invariances_
+    assert opt.is_unique and opt.dimension == 0 and inv.continuous_dimension == 0
+    assert np.allclose(opt.vertices(), opt.min_norm_coefficients[None, :])
+    wide = opt.sample(n_neurons=5, random_state=0)
+    assert wide.n_neurons == 5
+    merged = inv.merge(wide)
+    assert np.allclose(merged.hidden_weights, est.network_.hidden_weights)
+    assert np.allclose(merged.output_weights, est.network_.output_weights)
+    assert inv.move_in_polytope(wide) is wide
+
+
+def test_samples_are_random_and_reproducible():
+    est, X, Y, loss = _make_case("wave")
+    opt = est.optimal_set_
+    first, again, other = (opt.sample(n_neurons=12, random_state=seed) for seed in (0, 0, 1))
+    assert np.array_equal(first.hidden_weights, again.hidden_weights)
+    assert not np.allclose(opt.atom_coefficients(first)[0], opt.atom_coefficients(other)[0])
+    moved = est.invariances_.move_in_polytope(first, step=1.0, random_state=0)
+    assert not np.allclose(opt.atom_coefficients(moved)[0], opt.atom_coefficients(first)[0])
+    assert np.count_nonzero(opt.atom_coefficients(moved)[0]) < np.count_nonzero(opt.atom_coefficients(first)[0])
+    with pytest.raises(ValueError, match="No optimal network with 1 neurons"):
+        opt.sample(n_neurons=1)
+
+
+def test_invariance_errors_and_repr():
+    est, X, Y, loss = _make_case("wave")
+    inv = est.invariances_
+    text = repr(inv)
+    for name in (*Invariances.names, "rescale", f"continuous_dimension={est.optimal_set_.dimension}"):
+        assert name in text
+    with pytest.raises(ValueError, match="sum to 1"):
+        inv.split(est.network_, 0, [0.5, 0.6])
+    with pytest.raises(ValueError, match="permutation"):
+        inv.permute(est.network_, [0] * est.network_.n_neurons)
+    with pytest.raises(ValueError, match="optimal network"):
+        inv.move_in_polytope(inv.rescale(est.network_, 0, 2.0))
+    assert "dimension=1" in repr(est.optimal_set_)
+
+
+@pytest.mark.parametrize("Estimator", [ConvexReLURegressor, ConvexReLUClassifier])
+def test_estimators_store_the_min_norm_network(Estimator):
+    X = _blobs()
+    y = X[:, 0] * X[:, 1] if Estimator is ConvexReLURegressor else (X[:, 0] * X[:, 1] > 0).astype(int)
+    est = Estimator(alpha=0.05, arrangements="exact").fit(X, y)
+    assert isinstance(est.optimal_set_, OptimalSet) and isinstance(est.invariances_, Invariances)
+    canonical = est.optimal_set_.min_norm_network()
+    expected = [canonical.hidden_weights, canonical.output_weights, canonical.hidden_bias, canonical.output_bias]
+    for mine, theirs in zip(est.coefs_ + est.intercepts_, expected):
+        assert np.array_equal(mine, theirs)
+    assert est.n_neurons_ == canonical.n_neurons == np.count_nonzero(est.optimal_set_.min_norm_coefficients)
+    assert np.isclose(est.certificate_.primal, est.objective_, rtol=1e-12)
+    clone = pickle.loads(pickle.dumps(est))
+    assert clone.optimal_set_.contains(clone.network_)
+
+
+def test_canonical_network_does_not_depend_on_the_solver():
+    # interior point and first-order solutions differ (different blocks, neuron counts); the
+    # min-norm network, a point defined by the optimal set alone, does not
+    X, y = _wave(10, 2)
+    first, second = (
+        ConvexReLURegressor(alpha=1e-3, arrangements="exact", solver=solver).fit(X, y).network_
+        for solver in ("cvxpy", "first_order")
+    )
+    assert first.n_neurons == second.n_neurons
+    for name in ("hidden_weights", "hidden_bias", "output_weights", "output_bias"):
+        assert np.allclose(getattr(first, name), getattr(second, name), rtol=0, atol=1e-7), name
+
+
+def test_ambiguous_tight_set_is_reported(monkeypatch):
+    # Pretend the dual vector is only known to 1e-3: cones with κ/alpha in [0.9, 0.99) become
+    # ambiguous, and must be reported rather than silently dropped.
+    monkeypatch.setattr(optimal_set_module, "ACCURACY_FLOOR", 1e-3)
+    monkeypatch.setattr(optimal_set_module, "ACCURACY_CAP", 1e-3)
+    X, y = _wave(10, 0)
+    with pytest.warns(AmbiguousTightSetWarning, match="cannot be told from tight cones"):
+        est = ConvexReLURegressor(alpha=1e-2, arrangements="exact").fit(X, y)
+    opt = est.optimal_set_
+    assert opt.is_ambiguous and opt.tolerance == pytest.approx(1e-2)
+    assert np.all((opt.ambiguous_kappa_ratios >= 0.9) & (opt.ambiguous_kappa_ratios < 0.99))
+    assert opt.ambiguous_cones.shape == (opt.ambiguous_kappa_ratios.size, 3)
