@@ -19,11 +19,11 @@ from .pattern_search import search_arrangements
 from .program.losses import get_loss
 from .solvers import solve_convex_program
 
-# solver="auto" uses cvxpy (interior point, ~1e-10 relative gaps, about a second at this size) only
-# for the squared loss and programs with at most this many cone rows 2·n·P·K, and the first-order
-# solver otherwise: it is several times faster beyond, and reaches its certified gap on log_loss,
-# where Clarabel's exponential cones are inaccurate at small alpha.
-_AUTO_CVXPY_ROWS = 30_000
+# solver="auto" uses cvxpy (interior point, ~1e-10 relative gaps) for the squared loss on programs
+# with at most this many cone rows 2·n·P·K (up to about a minute of Clarabel), and the first-order
+# solver beyond and for log_loss, where Clarabel's exponential cones are inaccurate at small alpha.
+# On default fits of scikit-learn's check data the first-order solver was slower than Clarabel.
+_AUTO_CVXPY_ROWS = 400_000
 
 # Bytes per nonzero of the compiled cvxpy program (data, indices and the copies made while
 # canonicalising), measured on Clarabel fits; the guard refuses programs above half the free memory.
@@ -107,14 +107,15 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
         """How this fit gets its patterns: ``"warm"``, ``"exact"``, ``"sample"`` or ``"search"``.
 
         ``"auto"`` enumerates exactly when the bound on the number of patterns is at most
-        ``max_arrangements`` and searches otherwise (SPEC §2, §7).
+        ``max_arrangements`` and samples otherwise (SPEC §2); ``"search"`` (pattern search, SPEC §7)
+        is opt-in until its cost on default fits is bounded.
         """
         if self.warm_start and hasattr(self, "arrangements_") and self.arrangements_.hidden_bias == self.hidden_bias:
             return "warm"
         if self.arrangements != "auto":
             return self.arrangements
         bound = arrangement_count_bound(X, hidden_bias=self.hidden_bias)
-        return "exact" if bound <= self.max_arrangements else "search"
+        return "exact" if bound <= self.max_arrangements else "sample"
 
     def _resolve_solver(self, n_samples, n_patterns, n_outputs):
         """The solver ``"auto"`` stands for (see ``_AUTO_CVXPY_ROWS``)."""

@@ -33,19 +33,23 @@ class ConvexReLUClassifier(ClassifierMixin, _BaseConvexReLU):
     alpha : float, default=1e-3
         Weight-decay strength, > 0, scaled like ``Lasso`` (independent of the number of samples).
     loss : {"log_loss", "squared_error"}, default="log_loss"
-    arrangements : {"auto", "exact", "sample"}, default="auto"
-        See :class:`ConvexReLURegressor`.
+    arrangements : {"auto", "exact", "sample", "search"}, default="auto"
+        See :class:`ConvexReLURegressor`: ``"auto"`` enumerates all patterns when their number is
+        small and otherwise samples ``n_arrangements`` of them.
     n_arrangements : int, default=100
     max_arrangements : int, default=2000
     hidden_bias : bool, default=True
     fit_intercept : bool, default=True
     solver : {"auto", "cvxpy", "first_order"}, default="auto"
+        See :class:`ConvexReLURegressor`; ``"auto"`` uses the first-order solver for ``log_loss``
+        (Clarabel's exponential cones are inaccurate at small ``alpha``) and for large programs.
     tol : float, default=1e-6
     max_iter : int, default=1000
     warm_start : bool, default=False
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
     n_jobs : int, default=None
+        BLAS threads of the first-order solver and the pattern search (``None``: library default).
 
     Attributes
     ----------

@@ -30,34 +30,48 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
         Weight-decay strength, > 0. Scaled like ``Lasso``: it means the same for any number of
         samples (and any cross-validation fold).
     loss : {"squared_error"}, default="squared_error"
-    arrangements : {"auto", "exact", "sample"}, default="auto"
+    arrangements : {"auto", "exact", "sample", "search"}, default="auto"
         How activation patterns are obtained: ``"exact"`` enumerates all of them (polynomial in
         n for fixed data rank, exponential in the rank); ``"sample"`` draws ``n_arrangements``
-        Gaussian gates; ``"auto"`` enumerates when the bound on their number is at most
-        ``max_arrangements`` and samples otherwise.
+        Gaussian gates; ``"search"`` starts from ``n_arrangements`` Gaussian gates and the
+        patterns of a quick gradient-descent network (the fit is never worse than that network),
+        then adds patterns that violate the dual constraints, found by gradient ascent and by
+        gradient steps from the solution, and re-solves until none is found
+        (:func:`~sklearn_convexrelu.pattern_search.search_arrangements`); ``"auto"`` enumerates
+        when the bound on their number is at most ``max_arrangements`` and samples otherwise.
     n_arrangements : int, default=100
-        Number of Gaussian gates drawn when sampling.
+        Number of Gaussian gates drawn when sampling, and at the start of a search.
     max_arrangements : int, default=2000
-        Largest bound on the number of patterns for which ``"auto"`` enumerates exactly.
+        Largest bound on the number of patterns for which ``"auto"`` enumerates exactly, and the
+        most patterns a search collects.
     hidden_bias : bool, default=True
         Whether the hidden neurons have a (penalised) bias, i.e. ``X̃ = [X, 1]``.
     fit_intercept : bool, default=True
         Whether to fit the unpenalised output intercept ``c``.
     solver : {"auto", "cvxpy", "first_order"}, default="auto"
-        ``"cvxpy"`` solves with Clarabel (SCS as the fallback). ``"first_order"`` is not available
-        yet. ``"auto"`` currently means ``"cvxpy"``.
+        ``"cvxpy"`` solves with Clarabel (SCS as the fallback), to interior-point precision.
+        ``"first_order"`` is the package's own working-set solver (numpy/scipy, only matrix
+        products with the data and small dense subproblems), stopped when the certified relative
+        duality gap is at most ``tol``; it scales to large programs and handles ``log_loss``
+        precisely. ``"auto"`` uses cvxpy for the squared loss when the program has at most 400,000
+        cone rows (``2 · n_samples · n_patterns · n_outputs``) and the first-order solver
+        otherwise.
     tol : float, default=1e-6
         Relative duality-gap tolerance of the solve and of :attr:`certificate_`.
     max_iter : int, default=1000
-        Maximum number of solver iterations.
+        Maximum number of solver iterations (interior-point iterations for cvxpy, working-set
+        iterations for the first-order solver).
     warm_start : bool, default=False
         Reuse the previous fit's pattern generators (the patterns are recomputed on the new data).
     random_state : int, RandomState instance or None, default=None
         Seed of the pattern sampling. Fix it for bit-identical refits.
     verbose : int, default=0
-        1 prints a summary of the fit, 2 also the solver's log.
+        1 prints a summary of the fit and the progress of the first-order solver (iteration,
+        objective, gap, active patterns, elapsed time) and of a pattern search; 2 also cvxpy's
+        log and the solver iterations inside a pattern search.
     n_jobs : int, default=None
-        Reserved for parallel pattern work; currently unused.
+        Number of BLAS threads used by the first-order solver and the pattern search (``None``:
+        the library's default, ``-1``: all cores).
 
     Attributes
     ----------

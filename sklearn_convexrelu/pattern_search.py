@@ -34,18 +34,18 @@ from .solvers.first_order import FirstOrderSolver
 __all__ = ["PatternSearch", "search_arrangements"]
 
 # Search rounds at most; gradient-ascent steps per round and the first step's angle.
-_MAX_ROUNDS = 20
-_ASCENT_STEPS, _ASCENT_STEP = 100, 0.1
+_MAX_ROUNDS = 10
+_ASCENT_STEPS, _ASCENT_STEP = 50, 0.2
 # Random ascent starts per round: max(_MIN_STARTS, _STARTS_PER_DIM · n_dims), fewer when the work
 # (multiply-adds) of the ascent would exceed _ASCENT_WORK.
-_MIN_STARTS, _STARTS_PER_DIM, _ASCENT_WORK = 256, 8, 1e10
+_MIN_STARTS, _STARTS_PER_DIM, _ASCENT_WORK = 64, 4, 1e10
 # Adam: steps on the seed network and per refinement round, learning rate (relative to the weights'
 # scale in refinements), work budget (multiply-adds) capping the steps, random neurons added.
 _SEED_STEPS, _REFINE_STEPS, _SEED_LEARNING_RATE, _SEED_WORK = 500, 200, 1e-2, 2e10
 _MIN_NEW_NEURONS = 5
 # The search stops when a round lowers the objective by less than this (relative).
 _MIN_IMPROVEMENT = 1e-3
-# Violated patterns added per round: all found, at most max(_MIN_NEW_PATTERNS, patterns so far).
+# Violated patterns added per round: all found, at most max(_MIN_NEW_PATTERNS, half the patterns so far).
 _MIN_NEW_PATTERNS = 64
 # A generator needs |x̃_jᵀg| > _MARGIN ‖x̃_j‖ ‖g‖ on every nonzero row to be strictly inside its cone.
 _MARGIN = 1e-12
@@ -200,7 +200,7 @@ def _strictly_inside(X_aug, G):
 def _ascent(X_aug, R, starts, n_steps):
     """Gates reached by projected gradient ascent of ``u ↦ σ r_kᵀ(X̃u)_+`` on the unit sphere.
 
-    Each step moves every gate by an angle of about ``0.1 (1 − t / n_steps)`` along its
+    Each step moves every gate by an angle of about ``0.2 (1 − t / n_steps)`` along its
     (normalised) gradient ``σ X̃ᵀ D(u) r_k`` and back to the sphere; the decaying step lets the gates
     settle at local maxima of this piecewise-linear function.
 
@@ -354,7 +354,7 @@ def search_arrangements(
             if refined_objective < before:  # gradient steps found a better network: keep its patterns
                 moved, moved_gates = _new_patterns(X_aug, refined, set(known) | set(_keys(new_patterns)))
                 new_patterns, new_gates = np.hstack([moved, new_patterns]), np.hstack([moved_gates, new_gates])
-            budget = min(max_patterns - solver.shape[2], max(_MIN_NEW_PATTERNS, solver.shape[2]))
+            budget = min(max_patterns - solver.shape[2], max(_MIN_NEW_PATTERNS, solver.shape[2] // 2))
             new_patterns, new_gates = new_patterns[:, :budget], new_gates[:, :budget]
             if verbose:
                 print(

@@ -19,6 +19,12 @@ SOLVER_PRECISION = {
 ESTIMATORS = [ConvexReLURegressor(), ConvexReLUClassifier()]
 
 
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda estimator: SOLVER_PRECISION)
+def _expected_failures(estimator):
+    # The regressor's network_ (the unique min-norm optimal network) passes the check; the
+    # classifier's log-loss solve is less accurate (first-order solver at its certified gap).
+    return SOLVER_PRECISION if isinstance(estimator, ConvexReLUClassifier) else {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -79,6 +79,8 @@ class ConeProjector:
         exact : ndarray of shape (n_blocks,), dtype bool
             Whether the column is the exact projection (always when its norm exceeds ``threshold``).
         """
+        if A.shape[1] == 0:  # no blocks to project (e.g. a warm start with every block zero)
+            return A.copy(), np.ones(0, dtype=bool)
         faces = [self._faces.get(key, _NO_ROWS) for key in keys]
         U, multipliers = self._on_faces(A, index, faces)
         scale = np.linalg.norm(A, axis=0)
