@@ -82,18 +82,21 @@ def test_to_convex_preserves_prediction_and_bounds_the_objective(n_outputs):
 
 
 def test_fitted_network_reproduces_the_convex_objective():
-    # SPEC §10.1 (1e-10 relative), on exact patterns.
+    # SPEC §10.1 (1e-10 relative), on exact patterns: the network built from the convex solution
+    # has the convex objective; network_ (the min-norm optimal network) has objective_.
     rng = np.random.default_rng(2)
     X = rng.uniform(-1, 1, (25, 2))
     y = np.sin(3 * X[:, 0]) + X[:, 1] ** 2
     reg = ConvexReLURegressor(alpha=1e-3, arrangements="exact").fit(X, y)
     solution = reg.convex_solution_
     assert isinstance(solution, ConvexSolution)
-    network_objective = reg.network_.objective(X, y, 1e-3)
-    assert np.isclose(network_objective, solution.objective(X, y, 1e-3), rtol=1e-10)
-    assert np.isclose(network_objective, reg.objective_, rtol=1e-10)
+    from_solution = solution.to_network()
+    assert from_solution.n_neurons == solution.n_nonzero_blocks
+    assert np.isclose(from_solution.objective(X, y, 1e-3), solution.objective(X, y, 1e-3), rtol=1e-10)
+    assert np.isclose(reg.network_.objective(X, y, 1e-3), reg.objective_, rtol=1e-10)
+    assert np.isclose(reg.objective_, solution.objective(X, y, 1e-3), rtol=1e-8)  # both optimal
     assert np.allclose(reg.network_.predict(X), reg.predict(X))
-    assert reg.n_neurons_ == solution.n_nonzero_blocks
+    assert reg.n_neurons_ == reg.network_.n_neurons
 
 
 def test_from_mlp_matches_mlp_prediction():
