@@ -1,0 +1,166 @@
+"""Quality of the default fit against gradient training on the same objective (issue 5; SPEC §6 (i), §7).
+
+For every problem, on the same training data and the same objective (NC) of SPEC §1:
+
+- the default estimator (``arrangements="auto"``: here a pattern search — sampled gates, the
+  patterns of a quick Adam seed network, then violated patterns found by gradient ascent and by
+  gradient steps from the solution), fitted once (``random_state=0``);
+- full-batch Adam on (NC) (:func:`sklearn_convexrelu.landscape.nonconvex.train_batch`, learning rate
+  1e-2, ``ADAM_STEPS`` steps), widths 50 and 200, 5 seeds each;
+- scikit-learn's ``MLPRegressor`` / ``MLPClassifier`` (``hidden_layer_sizes=(m,)``, L-BFGS,
+  ``alpha = n · alpha``, same widths, 5 seeds). Its biases are not penalised, so its objective is
+  a different one; the (NC) value of its network is shown for reference only.
+
+Reported: the training objective (NC) (best over seeds) and the test score (R² or accuracy) of that
+best run and the median over seeds. Problems: a planted teacher with 10 and 50 features (no hidden
+bias, as in the issue), ``load_diabetes`` (features and target standardised, hidden bias) and
+``load_breast_cancer`` (standardised, logistic loss). Not run in CI.
+
+Run: ``python benchmarks/bench_quality.py [--quick]``; writes ``benchmarks/results/quality.md``.
+"""
+
+import argparse
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.preprocessing import StandardScaler
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _common import machine, planted_teacher  # noqa: E402
+
+from sklearn_convexrelu import ConvexReLUClassifier, ConvexReLURegressor, TwoLayerReLUNetwork  # noqa: E402
+from sklearn_convexrelu.landscape._problem import make_problem  # noqa: E402
+from sklearn_convexrelu.landscape.nonconvex import train_batch  # noqa: E402
+from sklearn_convexrelu.program.losses import encode_targets  # noqa: E402
+
+WIDTHS, SEEDS, ADAM_STEPS = (50, 200), 5, 3000
+RESULTS = os.path.join(os.path.dirname(__file__), "results", "quality.md")
+
+
+def problems():
+    """``name -> (X_train, X_test, y_train, y_test, loss, alpha, hidden_bias)``."""
+    out = {}
+    for p, n in ((10, 200), (50, 400)):
+        X, y = planted_teacher(n + 1000, p, seed=p)
+        out[f"planted teacher, {p} features (n={n})"] = (X[:n], X[n:], y[:n], y[n:], "squared_error", 1e-3, False)
+    X, y = load_diabetes(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
+    scale_X, scale_y = StandardScaler().fit(X_train), StandardScaler().fit(y_train[:, None])
+    out[f"load_diabetes, standardised (n={len(y_train)})"] = (
+        scale_X.transform(X_train), scale_X.transform(X_test), scale_y.transform(y_train[:, None])[:, 0],
+        scale_y.transform(y_test[:, None])[:, 0], "squared_error", 1e-2, True,
+    )
+    X, y = load_breast_cancer(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
+    scale_X = StandardScaler().fit(X_train)
+    out[f"load_breast_cancer, standardised (n={len(y_train)})"] = (
+        scale_X.transform(X_train), scale_X.transform(X_test), y_train, y_test, "log_loss", 1e-3, True,
+    )
+    return out
+
+
+def score(network, X, y, loss):
+    """R² for regression, accuracy for the binary classifier (output > 0 is class 1)."""
+    out = network.predict(X)
+    if loss == "log_loss":
+        return float(np.mean((out > 0) == (y == 1)))
+    return float(1 - np.mean((out - y) ** 2) / np.var(y))
+
+
+def objective(network, X, y, loss, alpha):
+    target = np.where(y == 1, 1.0, -1.0) if loss == "log_loss" else y
+    return network.objective(X, target, alpha, loss=loss)
+
+
+def run_default(X, X_test, y, y_test, loss, alpha, hidden_bias):
+    Estimator = ConvexReLUClassifier if loss == "log_loss" else ConvexReLURegressor
+    start = time.perf_counter()
+    model = Estimator(alpha=alpha, loss=loss, hidden_bias=hidden_bias, random_state=0).fit(X, y)
+    seconds = time.perf_counter() - start
+    network = model.network_
+    if loss == "log_loss":  # the decision function is the network's output
+        assert list(model.classes_) == [0, 1]
+    row = ("convex, default (`arrangements=\"auto\"`)", model.n_neurons_, objective(network, X, y, loss, alpha),
+           score(network, X_test, y_test, loss), None, seconds)
+    return row, model
+
+
+def run_adam(X, X_test, y, y_test, loss, alpha, hidden_bias, width):
+    Y = encode_targets(np.where(y == 1, 1.0, -1.0) if loss == "log_loss" else y, loss, 1)
+    problem = make_problem(X, Y, None, alpha=alpha, loss=loss, hidden_bias=hidden_bias, penalize_hidden_bias=True,
+                           fit_intercept=True, source="bench_quality")
+    start = time.perf_counter()
+    fits = train_batch(problem, width, SEEDS, optimizer="adam", max_iter=ADAM_STEPS, tol=1e-10, random_state=0)
+    seconds = time.perf_counter() - start
+    objectives = [fit.objective for fit in fits]
+    scores = [score(fit.network, X_test, y_test, loss) for fit in fits]
+    best = int(np.argmin(objectives))
+    return (f"full-batch Adam on (NC), {SEEDS} seeds", width, objectives[best], scores[best], float(np.median(scores)), seconds)
+
+
+def run_mlp(X, X_test, y, y_test, loss, alpha, hidden_bias, width):
+    MLP = MLPClassifier if loss == "log_loss" else MLPRegressor
+    rows, start = [], time.perf_counter()
+    for seed in range(SEEDS):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            mlp = MLP(hidden_layer_sizes=(width,), alpha=len(y) * alpha, solver="lbfgs", max_iter=5000,
+                      random_state=seed).fit(X, y)
+        network = TwoLayerReLUNetwork.from_mlp(mlp)
+        rows.append((objective(network, X, y, loss, alpha), score(network, X_test, y_test, loss)))
+    seconds = time.perf_counter() - start
+    objectives, scores = zip(*rows)
+    best = int(np.argmin(objectives))
+    return (f"scikit-learn {MLP.__name__} (L-BFGS, unpenalised biases), {SEEDS} seeds", width, objectives[best],
+            scores[best], float(np.median(scores)), seconds)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="only the 10-feature teacher, width 50")
+    args = parser.parse_args()
+    global WIDTHS
+    lines = ["# Quality of the default fit against gradient training", "", f"Machine: {machine()}.", "",
+             f"Adam: learning rate 1e-2, {ADAM_STEPS} full-batch steps. Objective = (NC) of SPEC §1 with the "
+             "hidden bias penalised; score = R² (regression) or accuracy (classification) on held-out data.", ""]
+    selected = problems()
+    if args.quick:
+        WIDTHS = (50,)
+        selected = dict(list(selected.items())[:1])
+    for name, (X, X_test, y, y_test, loss, alpha, hidden_bias) in selected.items():
+        print(f"== {name}, loss={loss}, alpha={alpha:g}, hidden_bias={hidden_bias}", flush=True)
+        default, model = run_default(X, X_test, y, y_test, loss, alpha, hidden_bias)
+        rows = [default]
+        for width in WIDTHS:
+            rows.append(run_adam(X, X_test, y, y_test, loss, alpha, hidden_bias, width))
+            rows.append(run_mlp(X, X_test, y, y_test, loss, alpha, hidden_bias, width))
+        best_adam = min(row[2] for row in rows if row[0].startswith("full-batch"))
+        best_adam_score = next(row[3] for row in rows if row[0].startswith("full-batch") and row[2] == best_adam)
+        lines += [f"## {name}", "", f"loss `{loss}`, alpha = {alpha:g}, hidden bias {hidden_bias}; "
+                  f"default fit: {model.certificate_.coverage}; relative gap {model.certificate_.relative_gap:.1e}.", "",
+                  "| method | width | train objective (best) | test score (best run) | test score (median) | time (s) |",
+                  "|---|---|---|---|---|---|"]
+        for method, width, obj, test, median, seconds in rows:
+            median_text = "" if median is None else f"{median:.4f}"
+            lines.append(f"| {method} | {width} | {obj:.6g} | {test:.4f} | {median_text} | {seconds:.1f} |")
+            print(lines[-1], flush=True)
+        verdict_obj = "≤" if default[2] <= best_adam else ">"
+        verdict_score = "≥" if default[3] >= best_adam_score else "<"
+        lines += ["", f"Default fit objective {default[2]:.6g} {verdict_obj} best Adam {best_adam:.6g}; its test score "
+                  f"{default[3]:.4f} {verdict_score} that of the best Adam run {best_adam_score:.4f}.", ""]
+    if not args.quick:
+        os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
+        with open(RESULTS, "w") as handle:
+            handle.write("\n".join(lines) + "\n")
+        print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
