@@ -73,7 +73,7 @@ def cone_violation(X_aug, patterns, blocks_pos, blocks_neg):
     if scale == 0:
         return 0.0
     slack = [signs * (X_aug @ blocks) / (row_norms * scale) for blocks in (blocks_pos[0], blocks_neg[0])]
-    return float(max(np.max(-part, initial=0.0) for part in slack))
+    return max(0.0, float(max(np.max(-part, initial=0.0) for part in slack)))
 
 
 def evaluate(X_aug, Y, s, loss, alpha, arrangements, blocks_pos, blocks_neg, intercept, tol, fit_intercept,

@@ -117,10 +117,13 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
         bound = arrangement_count_bound(X, hidden_bias=self.hidden_bias)
         return "exact" if bound <= self.max_arrangements else "sample"
 
-    def _resolve_solver(self, n_samples, n_patterns, n_outputs):
-        """The solver ``"auto"`` stands for (see ``_AUTO_CVXPY_ROWS``)."""
+    def _resolve_solver(self, n_samples, n_patterns, n_outputs, searched=False):
+        """The solver ``"auto"`` stands for (see ``_AUTO_CVXPY_ROWS``); after a pattern search, the
+        first-order solver, which already holds the solution to ``tol`` (one certifying pass)."""
         if self.solver != "auto":
             return self.solver
+        if searched:
+            return "first_order"
         small = 2 * n_samples * n_patterns * n_outputs <= _AUTO_CVXPY_ROWS
         return "cvxpy" if small and self.loss == "squared_error" else "first_order"
 
@@ -158,7 +161,7 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
         else:
             arrangements = self._select_arrangements(X_fit, mode)
         X_aug = _augment(X_fit, self.hidden_bias)
-        solver = self._resolve_solver(X_aug.shape[0], arrangements.n_patterns, Y.shape[1])
+        solver = self._resolve_solver(X_aug.shape[0], arrangements.n_patterns, Y.shape[1], searched=mode == "search")
         if solver == "cvxpy":
             _check_program_size(X_aug.shape[0], X_aug.shape[1], arrangements.n_patterns, Y.shape[1])
             program = None

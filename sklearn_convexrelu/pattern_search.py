@@ -242,21 +242,33 @@ def _new_patterns(X_aug, gates, known, strict=True):
     return patterns[:, index], gates[:, index]
 
 
-def _violated_patterns(X_aug, R, gates, known, alpha, threshold):
+def _violated_patterns(X_aug, R, gates, known, alpha, threshold, n_wanted=None):
     """Distinct new patterns of ``gates`` with ``max_{k,σ} κ > threshold · alpha``, most violated first.
 
+    ``κ`` is computed exactly (cone projections) in decreasing order of its upper bound
+    ``‖X̃ᵀ D r_k‖``, and only until ``n_wanted`` violated patterns are found (all when ``None``).
     Returns their patterns (n, C), generators (d, C) and ``κ / alpha`` (C,).
     """
     patterns, gates = _new_patterns(X_aug, gates, known)
     if patterns.shape[1] == 0:
         return patterns, gates, np.zeros(0)
     K, C = R.shape[1], patterns.shape[1]
-    projector = ConeProjector(X_aug, patterns, gates)
     A = np.stack([X_aug.T @ (patterns * R[:, [k]]) for k in range(K)])  # (K, d, C)
-    directions = np.concatenate([A, -A]).transpose(1, 0, 2).reshape(X_aug.shape[1], -1)  # (d, 2K·C)
-    pattern_of = np.tile(np.arange(C), 2 * K)
-    U, _ = projector.project(directions, pattern_of, list(range(2 * K * C)), threshold * alpha)
-    ratio = np.linalg.norm(U, axis=0).reshape(2 * K, C).max(axis=0) / alpha
+    bounds = np.linalg.norm(A, axis=1).max(axis=0)  # ‖Π_K(a)‖ ≤ ‖a‖ (SPEC §4)
+    order = np.argsort(-bounds)
+    order = order[bounds[order] > threshold * alpha]
+    projector = ConeProjector(X_aug, patterns, gates)
+    ratio = np.zeros(C)
+    chunk = C if n_wanted is None else max(2 * n_wanted, 32)
+    for first in range(0, order.size, chunk):
+        index = order[first : first + chunk]
+        directions = np.concatenate([A[:, :, index], -A[:, :, index]]).transpose(1, 0, 2).reshape(X_aug.shape[1], -1)
+        pattern_of = np.tile(index, 2 * K)
+        U, _ = projector.project(directions, pattern_of, list(range(first * 2 * K, (first + index.size) * 2 * K)),
+                                 threshold * alpha)
+        ratio[index] = np.linalg.norm(U, axis=0).reshape(2 * K, index.size).max(axis=0) / alpha
+        if n_wanted is not None and np.count_nonzero(ratio > threshold) >= n_wanted:
+            break
     order = np.argsort(-ratio)
     order = order[ratio[order] > threshold]
     return patterns[:, order], gates[:, order], ratio[order]
@@ -296,7 +308,7 @@ def search_arrangements(
     seed_width : int, default=50
         Width of the seed network; 0 for none.
     tol : float, default=1e-6
-        Relative duality gap of the final solve; intermediate rounds use ``max(tol, 1e-4)``.
+        Relative duality gap of the final solve; intermediate rounds use ``max(tol, 1e-3)``.
     max_iter : int, default=1000
         Iterations of each first-order solve.
     random_state : int, RandomState instance or None, default=None
@@ -336,7 +348,7 @@ def search_arrangements(
         if seed is not None:
             blocks = _seed_blocks(X_aug, seed[0], seed[1], seed[2], known, K, patterns.shape[1])
             init = (blocks[0], blocks[1], seed[3])
-        round_tol = max(tol, 1e-4)
+        round_tol = max(tol, 1e-3)
         solver.solve(alpha, tol=round_tol, max_iter=max_iter, init=init, verbose=verbose > 1)
         n_random = max(_MIN_STARTS, _STARTS_PER_DIM * d)
         n_random = int(max(8, min(n_random, _ASCENT_WORK / (4 * K * _ASCENT_STEPS * X_aug.size))))
@@ -349,12 +361,12 @@ def search_arrangements(
             before = solver.objective_
             R = solver.residual()
             gates = _ascent(X_aug, R, _starts(solver, d, n_random, rng), _ASCENT_STEPS)
-            new_patterns, new_gates, ratios = _violated_patterns(X_aug, R, gates, known, alpha, 1 + tol)
+            budget = min(max_patterns - solver.shape[2], max(_MIN_NEW_PATTERNS, solver.shape[2] // 2))
+            new_patterns, new_gates, ratios = _violated_patterns(X_aug, R, gates, known, alpha, 1 + tol, budget)
             refined, refined_objective = _refined_gates(solver, Y, s, loss, alpha, fit_intercept, rng)
             if refined_objective < before:  # gradient steps found a better network: keep its patterns
                 moved, moved_gates = _new_patterns(X_aug, refined, set(known) | set(_keys(new_patterns)))
                 new_patterns, new_gates = np.hstack([moved, new_patterns]), np.hstack([moved_gates, new_gates])
-            budget = min(max_patterns - solver.shape[2], max(_MIN_NEW_PATTERNS, solver.shape[2] // 2))
             new_patterns, new_gates = new_patterns[:, :budget], new_gates[:, :budget]
             if verbose:
                 print(

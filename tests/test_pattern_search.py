@@ -99,6 +99,7 @@ def test_search_reports_what_it_covered():
     reg = ConvexReLURegressor(
         alpha=1e-2, arrangements="search", n_arrangements=10, max_arrangements=200, random_state=0
     ).fit(X, y)
+    assert reg.solver_ == "first_order"  # solver="auto" keeps the search's warm solution
     assert not reg.arrangements_.exact and not reg.certificate_.certified
     assert "pattern search" in reg.certificate_.coverage
     assert reg.arrangements_.description == reg.certificate_.coverage

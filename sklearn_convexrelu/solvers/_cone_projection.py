@@ -26,7 +26,7 @@ __all__ = ["ConeProjector"]
 # Relative tolerance of the cone and multiplier checks (rows scaled by ‖x̃_j‖ ‖a‖).
 _RTOL = 1e-12
 # Rows in a block's first working set, and rows added per round of row generation, per dimension.
-_FIRST_ROWS = 2
+_FIRST_ROWS = 1
 _ROWS_PER_ROUND = 1
 # Rounds of row generation before the full NNLS over all rows is used.
 _MAX_ROUNDS = 50
