@@ -1,8 +1,14 @@
 """Projections onto the activation cones and the dual-feasibility numbers κ (SPEC §2, §4).
 
-The cone of pattern ``D_i`` is ``K_i = {u : (2 D_i − I) X̃ u ≥ 0}``. For ``a ∈ R^d``,
-``max_{u ∈ K_i, ‖u‖ ≤ 1} aᵀu = ‖Π_{K_i}(a)‖`` and, by Moreau's decomposition,
-``Π_K(a) = a + Aᵀρ*`` with ``ρ* = argmin_{ρ ≥ 0} ‖a + Aᵀρ‖`` (one non-negative least squares).
+The cone of pattern ``D_i`` is ``K_i = {u : A_i u ≥ 0}`` with ``A_i = (2 D_i − I) X̃``. For
+``a ∈ R^d``, ``max_{u ∈ K_i, ‖u‖ ≤ 1} aᵀu = ‖Π_{K_i}(a)‖`` and, by Moreau's decomposition,
+``Π_K(a) = a + A_iᵀρ*`` with ``ρ* = argmin_{ρ ≥ 0} ‖a + A_iᵀρ‖`` (one non-negative least squares).
+Any ``ρ ≥ 0`` gives an upper bound ``‖Π_K(a)‖ ≤ ‖a + A_iᵀρ‖``.
+
+:func:`project_onto_cones` solves many of these at once by the Lawson–Hanson active-set method,
+vectorised over the blocks: each block keeps a *face* (at most ``d`` rows with ``ρ > 0``); one
+round is a batched solve on the faces plus one product ``X̃ U`` that finds the most violated row of
+every block. Started from the faces of a previous call it usually needs a round or two.
 """
 
 import numpy as np
@@ -10,7 +16,12 @@ from scipy.optimize import nnls
 
 from .operators import adjoint
 
-__all__ = ["cone_kappas", "project_onto_cone"]
+__all__ = ["cone_kappas", "project_onto_cone", "project_onto_cones"]
+
+# Relative tolerance of the cone check: row j may be violated by _RTOL ‖x̃_j‖ ‖a‖.
+_RTOL = 1e-12
+# Entries of the (n_samples, blocks) slack matrix formed at once (memory of one round).
+_SLACK_ENTRIES = 2**23
 
 
 def _cone_rows(X_aug, pattern):
@@ -21,6 +32,9 @@ def _cone_rows(X_aug, pattern):
 
 def project_onto_cone(X_aug, pattern, a):
     """Euclidean projection of ``a`` onto the cone ``K = {u : (2D − I) X̃ u ≥ 0}``.
+
+    One non-negative least squares over all rows (reference implementation; many projections at
+    once are faster with :func:`project_onto_cones`).
 
     Parameters
     ----------
@@ -39,7 +53,144 @@ def project_onto_cone(X_aug, pattern, a):
     return a + A.T @ rho
 
 
-def cone_kappas(X_aug, patterns, R, threshold=0.0):
+def _signed_rows(X_aug, patterns, index, rows):
+    """Rows ``(2D_i − I) x̃_j`` for blocks of patterns ``index`` (B,) and rows (B, W): (B, W, d)."""
+    X_rows = X_aug[rows]
+    return np.where(patterns[rows, index[:, None]][..., None], X_rows, -X_rows)
+
+
+def _face_multipliers(A_face, used, A):
+    """``argmin_ρ ‖a + A_Fᵀρ‖`` over each block's face (no sign constraint), shape (B, W); ``A`` is (B, d)."""
+    width = used.shape[1] - int(np.argmax(used[:, ::-1].any(axis=0))) if used.any() else 0
+    if width < used.shape[1]:  # slots past the last one in use play no part
+        rho = np.zeros(used.shape)
+        rho[:, :width] = _face_multipliers(A_face[:, :width], used[:, :width], A) if width else 0.0
+        return rho
+    A_face = A_face * used[..., None]
+    gram = A_face @ A_face.transpose(0, 2, 1) + np.eye(used.shape[1]) * ~used[:, None, :]
+    rhs = -(A_face @ A[:, :, None])
+    try:
+        rho = np.linalg.solve(gram, rhs)[..., 0]
+    except np.linalg.LinAlgError:  # a dependent face (degenerate data): least squares per block
+        rho = np.stack([np.linalg.lstsq(g, r, rcond=None)[0][:, 0] for g, r in zip(gram, rhs)])
+    return rho * used
+
+
+def _lawson_hanson(X_aug, patterns, row_norms, A, index, rows, used, threshold, max_rounds):
+    """Batched Lawson–Hanson from the faces ``rows``/``used`` (B, d); see :func:`project_onto_cones`.
+
+    ``A`` holds one block per row, shape (B, d). Returns ``U`` (B, d), ``exact`` (B,), the final
+    faces and the blocks left unfinished (B,) bool.
+    """
+    B, d = A.shape
+    tolerance = _RTOL * np.linalg.norm(A, axis=1)
+    signs = np.where(patterns[:, index], 1.0, -1.0).T  # (B, n): row j of block b's cone is signs[b, j] x̃_j
+    X_T = np.ascontiguousarray(X_aug.T)
+    A_face = _signed_rows(X_aug, patterns, index, rows)
+    for _ in range(d + 1):  # warm faces: drop rows until every multiplier is positive (feasible start)
+        rho = _face_multipliers(A_face, used, A)
+        wrong = used & ~(rho > 0)
+        if not wrong.any():
+            break
+        used = used & ~wrong
+    else:
+        used, rho = np.zeros_like(used), np.zeros_like(rho)
+    U = A.copy()
+    exact = np.ones(B, dtype=bool)
+    unfinished = np.zeros(B, dtype=bool)
+    last = np.full(B, -1)  # row added in the previous round: adding it again means rounding, not progress
+    todo = np.arange(B)
+    for _ in range(max_rounds):
+        U[todo] = A[todo] + (rho[todo, None, :] @ A_face[todo])[:, 0]
+        slack = signs[todo] * (U[todo] @ X_T)  # (b, n)
+        on_face, slot = np.nonzero(used[todo])
+        slack[on_face, rows[todo[on_face], slot]] = np.inf  # face rows hold with equality
+        worst = np.argmin(slack, axis=1)
+        violated = slack[np.arange(todo.size), worst] < -tolerance[todo] * row_norms[worst]
+        bounded = violated & (np.linalg.norm(U[todo], axis=1) <= threshold)  # ρ ≥ 0: ‖u‖ ≥ ‖Π_K(a)‖
+        exact[todo[bounded]] = False
+        grow = violated & ~bounded
+        stuck = grow & (used[todo].all(axis=1) | (worst == last[todo]))  # degenerate data or rounding
+        unfinished[todo[stuck]] = True
+        grow &= ~stuck
+        new, worst = todo[grow], worst[grow]
+        if new.size == 0:
+            break
+        slot = np.argmin(used[new], axis=1)
+        rows[new, slot], used[new, slot], rho[new, slot], last[new] = worst, True, 0.0, worst
+        A_face[new, slot] = signs[new, worst][:, None] * X_aug[worst]
+        inner = new
+        for _ in range(d + 1):  # Lawson–Hanson inner loop: stay feasible, drop rows that reach ρ = 0
+            z = _face_multipliers(A_face[inner], used[inner], A[inner])
+            negative = used[inner] & (z <= 0)
+            fine = ~negative.any(axis=1)
+            rho[inner[fine]] = z[fine]
+            inner, z, negative = inner[~fine], z[~fine], negative[~fine]
+            if inner.size == 0:
+                break
+            old = rho[inner]
+            ratio = np.full(old.shape, np.inf)  # where ρ reaches zero on the segment to z (z ≤ 0 < old - z or both 0)
+            gap = old[negative] - z[negative]
+            ratio[negative] = np.where(gap > 0, old[negative] / np.where(gap > 0, gap, 1.0), 0.0)
+            step = ratio.min(axis=1, keepdims=True)
+            moved = old + step * (z - old)
+            drop = negative & (ratio <= step)
+            used[inner] &= ~drop
+            rho[inner] = np.where(used[inner], moved, 0.0)
+        unfinished[inner] = True  # the inner loop did not settle (at most d drops are possible)
+        todo = new[~unfinished[new]]
+    else:
+        unfinished[todo] = True
+    return U, exact, rows, used & (rho > 0), unfinished
+
+
+def project_onto_cones(X_aug, patterns, A, index, *, faces=None, threshold=0.0):
+    """Projections ``Π_{K_i}(a)`` of the columns of ``A`` onto their patterns' cones, batched.
+
+    Parameters
+    ----------
+    X_aug : ndarray of shape (n_samples, n_dims)
+    patterns : ndarray of shape (n_samples, n_patterns), dtype bool
+    A : ndarray of shape (n_dims, n_blocks)
+    index : ndarray of shape (n_blocks,)
+        Pattern of each column.
+    faces : list of ndarray, default=None
+        Rows of each column's face from an earlier call (a warm start; any rows are valid).
+    threshold : float, default=0.0
+        Columns whose projection is shown to have norm at most ``threshold`` may stop early with a
+        point ``a + A_iᵀρ``, ``ρ ≥ 0``, whose norm bounds ``‖Π_{K_i}(a)‖`` from above.
+
+    Returns
+    -------
+    U : ndarray of shape (n_dims, n_blocks)
+    exact : ndarray of shape (n_blocks,), dtype bool
+        Whether the column is the exact projection (always when its norm exceeds ``threshold``).
+    faces : list of ndarray
+        Each column's face (rows with a positive multiplier), for a later warm start.
+    """
+    d, B = A.shape
+    U, exact, out_faces = np.array(A, dtype=float), np.ones(B, dtype=bool), [np.zeros(0, dtype=int)] * B
+    row_norms = np.linalg.norm(X_aug, axis=1)
+    chunk = max(1, _SLACK_ENTRIES // max(X_aug.shape[0], d * d, 1))
+    for start in range(0, B, chunk):
+        part = np.arange(start, min(start + chunk, B))
+        rows, used = np.zeros((part.size, d), dtype=int), np.zeros((part.size, d), dtype=bool)
+        for b, face in enumerate(faces[start : start + part.size] if faces is not None else ()):
+            face = face[:d]
+            rows[b, : face.size], used[b, : face.size] = face, True
+        U_part, exact[part], rows, used, unfinished = _lawson_hanson(
+            X_aug, patterns, row_norms, A[:, part].T, index[part], rows, used, threshold, 20 * d + 50
+        )
+        U[:, part] = U_part.T
+        for b in range(part.size):
+            out_faces[start + b] = rows[b, used[b]]
+        for b in np.flatnonzero(unfinished):  # rare (degenerate data): one full NNLS
+            U[:, start + b] = project_onto_cone(X_aug, patterns[:, index[start + b]], A[:, start + b])
+            exact[start + b] = True
+    return U, exact, out_faces
+
+
+def cone_kappas(X_aug, patterns, R, threshold=0.0, *, bound_only=False):
     """κ_{i,σ,k} = ‖Π_{K_i}(σ X̃ᵀ D_i r_k)‖ for every pattern i, sign σ and output k (SPEC §4).
 
     Only blocks whose unprojected norm ``‖X̃ᵀ D_i r_k‖`` exceeds ``threshold`` are projected (since
@@ -52,6 +203,9 @@ def cone_kappas(X_aug, patterns, R, threshold=0.0):
     R : ndarray of shape (n_samples, n_outputs)
         Dual vector, one column per output.
     threshold : float, default=0.0
+    bound_only : bool, default=False
+        Let projected blocks stop as soon as their κ is shown to be at most ``threshold`` (they
+        then get an upper bound): enough to certify ``max κ ≤ threshold`` and much cheaper.
 
     Returns
     -------
@@ -60,16 +214,17 @@ def cone_kappas(X_aug, patterns, R, threshold=0.0):
     directions : ndarray of shape (n_outputs, n_dims, n_patterns, 2)
         The projections ``Π_{K_i}(σ X̃ᵀ D_i r_k)`` (unprojected for screened blocks).
     exact : ndarray of shape (n_outputs, n_patterns, 2), dtype bool
-        Whether the entry was projected (``True``) or only bounded (``False``).
+        Whether the entry is the exact κ (``True``) or only an upper bound (``False``).
     """
     A = adjoint(X_aug, patterns, R)  # (K, d, P)
     directions = np.stack([A, -A], axis=-1)  # (K, d, P, 2)
-    norms = np.linalg.norm(directions, axis=1)
-    kappas = norms.copy()
+    kappas = np.linalg.norm(directions, axis=1)
     exact = np.zeros(kappas.shape, dtype=bool)
-    for k, i, side in zip(*np.nonzero(norms > threshold)):
-        proj = project_onto_cone(X_aug, patterns[:, i], directions[k, :, i, side])
-        directions[k, :, i, side] = proj
-        kappas[k, i, side] = np.linalg.norm(proj)
-        exact[k, i, side] = True
+    k, i, side = np.nonzero(kappas > threshold)
+    if k.size:
+        U, done, _ = project_onto_cones(X_aug, patterns, directions[k, :, i, side].T, i,
+                                        threshold=threshold if bound_only else 0.0)
+        directions[k, :, i, side] = U.T
+        kappas[k, i, side] = np.linalg.norm(U, axis=0)
+        exact[k, i, side] = done
     return kappas, directions, exact
