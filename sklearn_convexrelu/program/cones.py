@@ -33,8 +33,7 @@ def _cone_rows(X_aug, pattern):
 def project_onto_cone(X_aug, pattern, a):
     """Euclidean projection of ``a`` onto the cone ``K = {u : (2D − I) X̃ u ≥ 0}``.
 
-    One non-negative least squares over all rows (reference implementation; many projections at
-    once are faster with :func:`project_onto_cones`).
+    One column of :func:`project_onto_cones`.
 
     Parameters
     ----------
@@ -46,11 +45,27 @@ def project_onto_cone(X_aug, pattern, a):
     -------
     ndarray of shape (n_dims,)
     """
+    a = np.asarray(a, dtype=float)
+    return project_onto_cones(X_aug, pattern[:, None], a[:, None], np.zeros(1, dtype=int))[0][:, 0]
+
+
+def _single_projection(X_aug, pattern, a):
+    """``Π_K(a)`` for a block the batched method left unfinished (degenerate data): one NNLS over
+    all rows, accepted only if its result is in the cone and no longer than ``a`` (a projection onto
+    a cone containing 0 never is); otherwise the quadratic program is solved by cvxpy (Clarabel)."""
     A = _cone_rows(X_aug, pattern)
-    if A.shape[0] == 0 or np.all(A @ a >= 0):
-        return np.array(a, dtype=float)
+    if A.shape[0] == 0:
+        return a.copy()
+    scale = np.linalg.norm(a) * np.linalg.norm(A, axis=1)
     rho, _ = nnls(A.T, -a, maxiter=50 * A.shape[0])
-    return a + A.T @ rho
+    u = a + A.T @ rho
+    if np.all(A @ u >= -1e-9 * scale) and np.linalg.norm(u) <= np.linalg.norm(a) * (1 + 1e-9):
+        return u
+    import cvxpy as cp  # scipy's NNLS can fail on nearly dependent rows
+
+    v = cp.Variable(a.size)
+    cp.Problem(cp.Minimize(cp.sum_squares(v - a)), [A @ v >= 0]).solve(solver="CLARABEL")
+    return np.asarray(v.value, dtype=float)
 
 
 def _signed_rows(X_aug, patterns, index, rows):
@@ -184,8 +199,8 @@ def project_onto_cones(X_aug, patterns, A, index, *, faces=None, threshold=0.0):
         U[:, part] = U_part.T
         for b in range(part.size):
             out_faces[start + b] = rows[b, used[b]]
-        for b in np.flatnonzero(unfinished):  # rare (degenerate data): one full NNLS
-            U[:, start + b] = project_onto_cone(X_aug, patterns[:, index[start + b]], A[:, start + b])
+        for b in np.flatnonzero(unfinished):  # rare (degenerate data)
+            U[:, start + b] = _single_projection(X_aug, patterns[:, index[start + b]], A[:, start + b])
             exact[start + b] = True
     return U, exact, out_faces
 

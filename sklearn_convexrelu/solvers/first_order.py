@@ -46,6 +46,13 @@ _MIN_NEW_ATOMS = 32
 _PIVOTING_STEPS = 25
 # Newton steps per restricted solve (the squared loss needs one).
 _MAX_NEWTON = 50
+# Restricted solves an atom may sit at t = 0 before it is dropped: keeping recent atoms lets the
+# conic hull of a block's atoms approach its optimal direction instead of trading one atom for
+# another (tailing of column generation in near-interpolating fits).
+_IDLE_ROUNDS = 5
+# The solve stops as "stalled" after this many iterations that lower the objective by less than
+# _PROGRESS (relative): more atoms no longer close the gap (near-degenerate, interpolating fits).
+_STALL_ITERATIONS, _PROGRESS = 10, 1e-13
 
 
 def _curvature(loss, Z, Y, s):
@@ -315,8 +322,8 @@ class FirstOrderSolver:
                 break
         state.t = x[:m]
         state.c = x[m:] if self.fit_intercept else state.c
-        keep = state.t > 0
-        state.keep(keep)
+        state.idle = np.where(state.t > 0, 0, state.idle + 1)
+        state.keep(state.idle <= _IDLE_ROUNDS)
 
     def _predict_step(self, state, step_x):
         m, K = state.t.size, self.shape[0]
@@ -445,10 +452,12 @@ class FirstOrderSolver:
         if state.t.size:
             self._restricted_solve(state, alpha, tol)
         enter = 1.0 + _ENTER * tol
-        converged, gap, n_iter, primal = False, np.inf, 0, np.nan
+        converged, gap, n_iter, primal, best, flat = False, np.inf, 0, np.nan, np.inf, 0
         for n_iter in range(1, max_iter + 1):
             n_wanted = max(_MIN_NEW_ATOMS, state.t.size)
             primal, gap, keys, kappas, directions, kappa_max = self._certify(state, alpha, n_wanted)
+            flat = flat + 1 if primal > best - _PROGRESS * abs(best) else 0
+            best = min(best, primal)
             if verbose:
                 active = np.unique(self._decode(state.keys)[2]).size
                 print(
@@ -458,6 +467,8 @@ class FirstOrderSolver:
                 )
             if gap <= tol:
                 converged = True
+                break
+            if flat >= _STALL_ITERATIONS:  # no progress: report the gap reached
                 break
             new = np.argsort(-kappas)[:n_wanted]
             new = new[kappas[new] > alpha * enter]
@@ -483,20 +494,23 @@ class FirstOrderSolver:
 
 
 class _Atoms:
-    """Working set: unit directions (d, m), block keys (m,), fits (n, m), weights (m,), intercept (K,)."""
+    """Working set: unit directions (d, m), block keys (m,), fits (n, m), weights (m,), intercept (K,)
+    and, per atom, the restricted solves it has spent at ``t = 0`` (m,)."""
 
     def __init__(self, directions, keys, fits, t, c):
         self.directions, self.keys, self.fits, self.t, self.c = directions, keys, fits, t, c
+        self.idle = np.zeros(keys.size, dtype=int)
 
     def append(self, directions, keys, fits):
         self.directions = np.hstack([self.directions, directions])
         self.keys = np.r_[self.keys, keys]
         self.fits = np.hstack([self.fits, fits])
         self.t = np.r_[self.t, np.zeros(keys.size)]
+        self.idle = np.r_[self.idle, np.zeros(keys.size, dtype=int)]
 
     def keep(self, mask):
-        self.directions, self.keys, self.fits, self.t = (
-            self.directions[:, mask], self.keys[mask], self.fits[:, mask], self.t[mask]
+        self.directions, self.keys, self.fits, self.t, self.idle = (
+            self.directions[:, mask], self.keys[mask], self.fits[:, mask], self.t[mask], self.idle[mask]
         )
 
 

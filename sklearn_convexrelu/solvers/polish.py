@@ -12,7 +12,7 @@ leave many blocks of size ~1e-8 that carry no objective, e.g. at or above ``alph
 
 import numpy as np
 
-from ..program.cones import project_onto_cone
+from ..program.cones import project_onto_cones
 from ..program.operators import forward
 
 __all__ = ["ZERO_BLOCK_RTOL", "convex_objective", "polish"]
@@ -34,8 +34,9 @@ def _polish_at(X_aug, patterns, blocks, threshold, Y, s, loss, intercept, fit_in
     norms = np.linalg.norm(blocks, axis=2)
     keep = norms > threshold * norms.max(initial=0.0)
     polished = blocks * keep[:, :, None, :]
-    for side, k, i in zip(*np.nonzero(keep)):
-        polished[side, k, :, i] = project_onto_cone(X_aug, patterns[:, i], polished[side, k, :, i])
+    side, k, i = np.nonzero(keep)
+    if i.size:
+        polished[side, k, :, i] = project_onto_cones(X_aug, patterns, polished[side, k, :, i].T, i)[0].T
     if fit_intercept:
         intercept = loss.optimal_intercept(forward(X_aug, patterns, polished[0] - polished[1]), Y, s)
     return polished[0], polished[1], np.asarray(intercept, dtype=float)
