@@ -2,8 +2,10 @@
 
 cvxpy with Clarabel and with SCS, the package's first-order solver and, when the optional ``scnn``
 environment exists (see ``benchmarks/README.md``), scnn's augmented Lagrangian — all on the same
-data and the same sampled patterns. For every run: wall time of the solve (cvxpy: compile + solve;
-first order: until its own certified gap reaches ``tol``), objective after polishing (blocks
+data and the same sampled patterns. scnn runs twice: with its default stopping options and with tight
+ones (``SCNN_OPTIONS``; its tolerances are in its own units, see ``_scnn_runner.py``). For every run:
+wall time of the solve (cvxpy: compile + solve; first order: until its own certified gap reaches
+``tol``; scnn: its ``optimize_model`` call), objective after polishing (blocks
 projected onto their cones, intercept re-optimised), the certified relative duality gap of SPEC §4
 (:func:`~sklearn_convexrelu.program.certificate.duality_certificate`), the largest relative cone
 violation of the solver's raw blocks, ``max_{i,j} (−(2D_i − I) X̃ w_i)_j / (‖x̃_j‖ max_i ‖w_i‖)``, and
@@ -46,13 +48,21 @@ SCNN_PYTHON = os.environ.get("SCNN_PYTHON", "/tmp/venv-bench/bin/python")
 CASES = {
     # no output intercept here: scnn has none
     "small": dict(n=200, p=10, P=200, loss="squared_error", alpha=1e-3, tol=1e-6, fit_intercept=False,
-                  solvers=("CLARABEL", "SCS", "first_order", "scnn")),
+                  solvers=("CLARABEL", "SCS", "first_order", "scnn", "scnn_tight")),
     "medium": dict(n=1000, p=10, P=200, loss="squared_error", alpha=1e-3, tol=1e-6, fit_intercept=True,
                    solvers=("CLARABEL", "first_order")),
     "logloss": dict(n=200, p=10, P=100, loss="log_loss", alpha=1e-4, tol=1e-6, fit_intercept=True,
                     solvers=("CLARABEL", "first_order")),
     "scale": dict(n=50_000, p=50, P=500, loss="squared_error", alpha=1e-3, tol=1e-4, fit_intercept=True,
                   solvers=("first_order",)),
+}
+# scnn's AL stops on its own criteria, not on a relative gap (see ``_scnn_runner.py``): squared norm of the
+# minimum-norm subgradient <= tol and squared norm of the cone violations <= constraint_tol;
+# max_primal_iters caps the total number of inner FISTA steps. "scnn" is scnn's defaults; "scnn_tight"
+# is tight enough for an objective within ~1e-4 of the optimum on the small case.
+SCNN_OPTIONS = {
+    "scnn": dict(tol=1e-6, constraint_tol=1e-6, max_primal_iters=10_000),
+    "scnn_tight": dict(tol=1e-10, constraint_tol=1e-10, max_primal_iters=100_000),
 }
 
 
@@ -118,13 +128,16 @@ def run_first_order(X_aug, Y, s, loss, alpha, arrangements, tol, fit_intercept):
     return time.perf_counter() - start, raw.blocks_pos, raw.blocks_neg, raw.intercept, f"{raw.status}, {raw.n_iter} iterations"
 
 
-def run_scnn(X_aug, Y, alpha, arrangements, tol):
-    """scnn's augmented Lagrangian in its own environment (``benchmarks/_scnn_runner.py``)."""
+def run_scnn(X_aug, Y, alpha, arrangements, options):
+    """scnn's augmented Lagrangian in its own environment (``benchmarks/_scnn_runner.py``), with scnn's
+    own stopping ``options`` (``SCNN_OPTIONS``); the blocks come back in our pattern order."""
     if not os.path.exists(SCNN_PYTHON):
         return None
     with tempfile.TemporaryDirectory() as folder:
         source, target = os.path.join(folder, "problem.npz"), os.path.join(folder, "solution.npz")
-        np.savez(source, X=X_aug, y=Y[:, 0], gates=arrangements.generators, alpha=alpha, tol=tol)
+        np.savez(source, X=X_aug, y=Y[:, 0], gates=arrangements.generators, alpha=alpha,
+                 scnn_tol=options["tol"], scnn_constraint_tol=options["constraint_tol"],
+                 scnn_max_primal_iters=options["max_primal_iters"])
         done = subprocess.run([SCNN_PYTHON, os.path.join(HERE, "_scnn_runner.py"), source, target],
                               capture_output=True, text=True, check=False)
         if done.returncode != 0:
@@ -148,10 +161,10 @@ def run_case(name, case, rows):
     for solver in case["solvers"]:
         if solver == "first_order":
             result = run_first_order(X_aug, Y, s, loss, alpha, arrangements, tol, fit_intercept)
-        elif solver == "scnn":
-            result = run_scnn(X_aug, Y, alpha, arrangements, tol)
+        elif solver in SCNN_OPTIONS:
+            result = run_scnn(X_aug, Y, alpha, arrangements, SCNN_OPTIONS[solver])
             if result is None:
-                rows.append("| scnn (augmented Lagrangian) | not installed | | | | | | |")
+                rows.append(f"| scnn augmented Lagrangian ({solver}) | not installed or failed | | | | | | |")
                 continue
         else:
             result = run_cvxpy(solver, X_aug, Y, s, loss, alpha, arrangements, tol, fit_intercept)
@@ -161,7 +174,8 @@ def run_case(name, case, rows):
                                            tol, fit_intercept, certify=certify)
         violation = cone_violation(X_aug, arrangements.patterns, blocks_pos, blocks_neg)
         label = {"CLARABEL": "cvxpy + Clarabel", "SCS": "cvxpy + SCS", "first_order": "first order (ours)",
-                 "scnn": "scnn augmented Lagrangian"}[solver]
+                 "scnn": "scnn augmented Lagrangian (its defaults)",
+                 "scnn_tight": "scnn augmented Lagrangian (tight)"}[solver]
         gap_text = f"{gap:.1e}" if gap is not None else "see status"
         ratio = f"{seconds / unit:,.0f}" if solver == "first_order" else ""
         rows.append(f"| {label} | {seconds:.2f} | {objective:.10g} | {gap_text} | {violation:.1e} | {neurons} | "
