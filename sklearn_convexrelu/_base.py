@@ -107,15 +107,15 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
         """How this fit gets its patterns: ``"warm"``, ``"exact"``, ``"sample"`` or ``"search"``.
 
         ``"auto"`` enumerates exactly when the bound on the number of patterns is at most
-        ``max_arrangements`` and samples otherwise (SPEC §2); ``"search"`` (pattern search, SPEC §7)
-        is opt-in until its cost on default fits is bounded.
+        ``max_arrangements`` (SPEC §2) and otherwise runs a pattern search (SPEC §7), whose fit is
+        never worse than the gradient-descent network that seeds it.
         """
         if self.warm_start and hasattr(self, "arrangements_") and self.arrangements_.hidden_bias == self.hidden_bias:
             return "warm"
         if self.arrangements != "auto":
             return self.arrangements
         bound = arrangement_count_bound(X, hidden_bias=self.hidden_bias)
-        return "exact" if bound <= self.max_arrangements else "sample"
+        return "exact" if bound <= self.max_arrangements else "search"
 
     def _resolve_solver(self, n_samples, n_patterns, n_outputs, searched=False):
         """The solver ``"auto"`` stands for (see ``_AUTO_CVXPY_ROWS``); after a pattern search, the

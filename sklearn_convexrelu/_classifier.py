@@ -35,7 +35,8 @@ class ConvexReLUClassifier(ClassifierMixin, _BaseConvexReLU):
     loss : {"log_loss", "squared_error"}, default="log_loss"
     arrangements : {"auto", "exact", "sample", "search"}, default="auto"
         See :class:`ConvexReLURegressor`: ``"auto"`` enumerates all patterns when their number is
-        small and otherwise samples ``n_arrangements`` of them.
+        small and otherwise runs a pattern search seeded by ``n_arrangements`` Gaussian gates and a
+        gradient-descent network.
     n_arrangements : int, default=100
     max_arrangements : int, default=2000
     hidden_bias : bool, default=True

@@ -38,7 +38,9 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
         then adds patterns that violate the dual constraints, found by gradient ascent and by
         gradient steps from the solution, and re-solves until none is found
         (:func:`~sklearn_convexrelu.pattern_search.search_arrangements`); ``"auto"`` enumerates
-        when the bound on their number is at most ``max_arrangements`` and samples otherwise.
+        when the bound on their number is at most ``max_arrangements`` and searches otherwise.
+        Only ``"exact"`` patterns give a global certificate; the others certify the optimum over
+        the patterns used (:attr:`certificate_` says which).
     n_arrangements : int, default=100
         Number of Gaussian gates drawn when sampling, and at the start of a search.
     max_arrangements : int, default=2000
@@ -53,9 +55,10 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
         ``"first_order"`` is the package's own working-set solver (numpy/scipy, only matrix
         products with the data and small dense subproblems), stopped when the certified relative
         duality gap is at most ``tol``; it scales to large programs and handles ``log_loss``
-        precisely. ``"auto"`` uses cvxpy for the squared loss when the program has at most 400,000
-        cone rows (``2 · n_samples · n_patterns · n_outputs``) and the first-order solver
-        otherwise.
+        precisely. ``"auto"`` uses cvxpy for the squared loss on exact or sampled patterns when the
+        program has at most 400,000 cone rows (``2 · n_samples · n_patterns · n_outputs``), and the
+        first-order solver otherwise (including after a pattern search, whose solver already holds
+        the solution).
     tol : float, default=1e-6
         Relative duality-gap tolerance of the solve and of :attr:`certificate_`.
     max_iter : int, default=1000
