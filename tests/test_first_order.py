@@ -211,3 +211,26 @@ def test_exact_patterns_give_the_global_optimum_of_both_solvers():
     fit = _solve(X, Y, s, loss_name, 5e-3, "first_order", arrangements)
     assert fit.certificate.exact and fit.certificate.certified
     assert np.isclose(fit.objective, reference.objective, rtol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["squared", "logistic"])
+def test_gated_relaxation_matches_cvxpy_and_bounds_the_cone_program(kind):
+    # the gated ReLU program (no cone constraints), solved independently by cvxpy
+    X, Y, s, loss_name = _problem(kind)
+    arrangements = sample_arrangements(X, 20, random_state=1)
+    X_aug, patterns, alpha = _augment(X, True), arrangements.patterns, 1e-2
+    loss = get_loss(loss_name, 1)
+    W, c = cp.Variable((X_aug.shape[1], patterns.shape[1])), cp.Variable()
+    prediction = cp.sum(cp.multiply(patterns, X_aug @ W), axis=1) + c
+    if loss_name == "squared_error":
+        data = cp.sum(cp.multiply(s, cp.square(prediction - Y[:, 0]))) / (2 * len(s))
+    else:
+        data = cp.sum(cp.multiply(s, cp.logistic(-cp.multiply(Y[:, 0], prediction)))) / len(s)
+    reference = cp.Problem(cp.Minimize(data + alpha * cp.sum(cp.norm(W, axis=0)))).solve(solver="CLARABEL")
+    solver = FirstOrderSolver(X_aug, patterns, Y, s, loss, fit_intercept=True, gated=True)
+    raw = solver.solve(alpha, tol=1e-7)
+    assert raw.converged and not raw.blocks_neg.any()
+    assert abs(solver.objective_ - reference) <= 1e-5 * reference
+    # dropping the cone constraints can only lower the optimum over the same patterns
+    cone = _solve(X, Y, s, loss_name, alpha, "first_order", arrangements)
+    assert solver.objective_ <= cone.objective * (1 + 1e-7)

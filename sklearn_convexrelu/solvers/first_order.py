@@ -20,6 +20,9 @@ Optimal solutions are sparse in atoms (SPEC §5). Each iteration
 
 The blocks returned are ``w_b = Σ_{a ∈ b} t_a u_a``, moved strictly inside their cones by a
 rounding-level step so that polishing leaves them unchanged.
+
+With ``gated=True`` the same iterations solve the gated ReLU relaxation (no cone constraints):
+``κ`` is then the plain norm of the adjoint and no projection is needed.
 """
 
 import time
@@ -164,9 +167,15 @@ class FirstOrderSolver:
     fit_intercept : bool
     generators : ndarray of shape (n_dims, n_patterns), default=None
         A point strictly inside each cone; lets the returned blocks lie strictly inside theirs.
+    gated : bool, default=False
+        Solve the *gated ReLU* relaxation instead: the same group lasso without the cone
+        constraints (neuron i computes ``D_i X̃ w_i`` with its gate fixed). Its ``κ`` is the plain
+        norm ``‖X̃ᵀ D_i r_k‖`` (no projection), every block is returned in ``blocks_pos`` and its
+        optimum is a lower bound on that of (C-ReLU) over the same patterns.
     """
 
-    def __init__(self, X_aug, patterns, Y, s, loss, *, fit_intercept, generators=None):
+    def __init__(self, X_aug, patterns, Y, s, loss, *, fit_intercept, generators=None, gated=False):
+        self.gated = gated
         self.X_aug = X_aug
         self.patterns = patterns
         self.Y = Y
@@ -356,8 +365,11 @@ class FirstOrderSolver:
                 break
             k, i = flat // P, flat % P
             directions = A[k, :, i].T  # (d, B)
-            keys = np.r_[self._encode(0, k, i), self._encode(1, k, i)]
-            U, exact = self._projector.project(np.hstack([directions, -directions]), np.r_[i, i], list(keys), alpha)
+            if self.gated:  # no cone: κ = ‖X̃ᵀ D_i r_k‖, attained at the direction itself
+                keys, U, exact = self._encode(0, k, i), directions, np.ones(flat.size, dtype=bool)
+            else:
+                keys = np.r_[self._encode(0, k, i), self._encode(1, k, i)]
+                U, exact = self._projector.project(np.hstack([directions, -directions]), np.r_[i, i], list(keys), alpha)
             kappas = np.linalg.norm(U, axis=0)
             violated = exact & (kappas > alpha)
             found_keys.append(keys[violated])
@@ -397,8 +409,13 @@ class FirstOrderSolver:
         if init is not None:
             blocks_pos, blocks_neg, intercept = init
             flat = np.stack([blocks_pos, blocks_neg]).transpose(3, 0, 1, 2).reshape(P * 2 * K, d)
+            if self.gated:  # one block per pattern: w = v − u
+                flat = np.stack([blocks_pos - blocks_neg, np.zeros_like(blocks_neg)]).transpose(3, 0, 1, 2).reshape(P * 2 * K, d)
             keys = np.flatnonzero(np.linalg.norm(flat, axis=1) > 0)
-            U, _ = self._projector.project(flat[keys].T, self._decode(keys)[2], list(keys))
+            if self.gated:
+                U = flat[keys].T
+            else:
+                U, _ = self._projector.project(flat[keys].T, self._decode(keys)[2], list(keys))
             keys, U = keys[np.linalg.norm(U, axis=0) > 0], U[:, np.linalg.norm(U, axis=0) > 0]
             self._add(state, keys, U)
             state.t = np.linalg.norm(U, axis=0)
@@ -410,7 +427,8 @@ class FirstOrderSolver:
 
     def _add(self, state, keys, U):
         """Append atoms with (unnormalised) directions ``U`` in their cones, at ``t = 0``."""
-        U = self._projector.interior(U, self._decode(keys)[2])
+        if not self.gated:
+            U = self._projector.interior(U, self._decode(keys)[2])
         U = U / np.linalg.norm(U, axis=0)
         state.append(U, keys, self._fits(U, keys))
 
@@ -516,7 +534,7 @@ class _Atoms:
 
 def solve_first_order(
     X_aug, patterns, Y, s, loss, alpha, *, fit_intercept, tol=1e-6, max_iter=1000, generators=None,
-    init=None, verbose=False, n_jobs=None,
+    init=None, verbose=False, n_jobs=None, gated=False,
 ):
     """Solve (C-ReLU) on fixed patterns with :class:`FirstOrderSolver`.
 
@@ -538,10 +556,12 @@ def solve_first_order(
     verbose : bool, default=False
     n_jobs : int, default=None
         BLAS threads (``None``: the library default).
+    gated : bool, default=False
+        Solve the gated ReLU relaxation (no cone constraints), see :class:`FirstOrderSolver`.
 
     Returns
     -------
     SolveResult
     """
-    solver = FirstOrderSolver(X_aug, patterns, Y, s, loss, fit_intercept=fit_intercept, generators=generators)
+    solver = FirstOrderSolver(X_aug, patterns, Y, s, loss, fit_intercept=fit_intercept, generators=generators, gated=gated)
     return solver.solve(alpha, tol=tol, max_iter=max_iter, init=init, verbose=verbose, n_jobs=n_jobs)
