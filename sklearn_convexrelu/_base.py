@@ -150,9 +150,9 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
             bound = arrangement_count_bound(X_fit, hidden_bias=self.hidden_bias)
             _check_program_size(X_fit.shape[0], X.shape[1] + self.hidden_bias, bound, Y.shape[1])
         loss = get_loss(self.loss, Y.shape[1])
-        program = init = None
+        program = init = search = None
         if mode == "search":
-            arrangements, program, _ = search_arrangements(
+            arrangements, program, search = search_arrangements(
                 X_fit, Y_fit, s, loss, self.alpha, hidden_bias=self.hidden_bias, fit_intercept=self.fit_intercept,
                 n_arrangements=self.n_arrangements, max_patterns=self.max_arrangements, tol=self.tol,
                 max_iter=self.max_iter, random_state=self.random_state, verbose=self.verbose, n_jobs=self.n_jobs,
@@ -200,6 +200,7 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
         self.optimal_set_ = optimal_set
         self.invariances_ = Invariances(optimal_set)
         self.arrangements_ = arrangements
+        self.pattern_search_ = search
         self.n_arrangements_ = arrangements.n_patterns
         self.convex_solution_ = fit.solution
         self.network_ = network

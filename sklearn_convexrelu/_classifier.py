@@ -60,7 +60,7 @@ class ConvexReLUClassifier(ClassifierMixin, _BaseConvexReLU):
         one output for binary problems (the decision function), ``n_classes`` otherwise.
     coefs_, intercepts_ : list of ndarray
         ``MLPClassifier``'s layout.
-    convex_solution_, n_neurons_, n_outputs_, arrangements_, n_arrangements_, objective_,
+    convex_solution_, n_neurons_, n_outputs_, arrangements_, n_arrangements_, pattern_search_, objective_,
     certificate_, dual_gap_, n_iter_, solver_, n_features_in_, feature_names_in_
         As in :class:`ConvexReLURegressor`.
     optimal_set_ : OptimalSet

@@ -98,6 +98,10 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
     arrangements_ : Arrangements
         The patterns used: generators, pattern matrix, and whether they are all patterns.
     n_arrangements_ : int
+    pattern_search_ : PatternSearch or None
+        What a pattern search looked at (sampled, seed and found patterns, rounds, why it
+        stopped, and ``seed_objective``, which :attr:`objective_` never exceeds); ``None`` when
+        the patterns were enumerated or sampled.
     objective_ : float
         Training objective of :attr:`network_` (equal to the convex objective).
     certificate_ : Certificate

@@ -117,3 +117,21 @@ def test_classifier_search_several_classes():
     assert clf.solver_ == "first_order"
     assert "pattern search" in clf.certificate_.coverage and clf.certificate_.relative_gap <= clf.tol
     assert clf.score(X, y) > 0.9
+
+
+@pytest.mark.parametrize("Estimator", [ConvexReLURegressor, ConvexReLUClassifier])
+def test_default_estimator_searches_and_never_loses_to_its_seed(Estimator):
+    # six features: exact enumeration is far beyond max_arrangements, so "auto" runs the search
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((60, 6))
+    score = np.maximum(X @ rng.standard_normal(6), 0) - np.maximum(X @ rng.standard_normal(6), 0)
+    y = score if Estimator is ConvexReLURegressor else (score > np.median(score)).astype(int)
+    model = Estimator(alpha=1e-2, random_state=0).fit(X, y)
+    search = model.pattern_search_
+    assert search is not None and search.seed_objective is not None
+    assert "pattern search" in model.certificate_.coverage
+    # the seed's objective is that of a network the fit was warm-started from (SPEC §3.1)
+    target = y if Estimator is ConvexReLURegressor else np.where(y == 1, 1.0, -1.0)
+    assert np.isclose(model.network_.objective(X, target, 1e-2, loss=model.loss), model.objective_, rtol=1e-9)
+    assert model.objective_ <= search.seed_objective
+    assert ConvexReLURegressor(arrangements="sample").fit(X[:, :1], y).pattern_search_ is None
