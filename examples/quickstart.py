@@ -35,7 +35,9 @@ for title, load, convex, mlp in [
     (
         "diabetes regression (R²)",
         load_diabetes,
-        ConvexReLURegressor(alpha=1.0, random_state=0),
+        # alpha from 5-fold cross-validation on the training split over 1, 3, 10, 30 (R² 0.52, 0.53,
+        # 0.50, 0.35); ConvexReLURegressorCV does this for you
+        ConvexReLURegressor(alpha=3.0, random_state=0),
         MLPRegressor(hidden_layer_sizes=(100,), max_iter=2000, random_state=0),
     ),
     (
