@@ -4,7 +4,7 @@ Losses, the forward operator and its adjoint, cone projections and the duality-g
 """
 
 from .certificate import Certificate, duality_certificate
-from .cones import cone_kappas, project_onto_cone
+from .cones import cone_kappas, project_onto_cone, project_onto_cones
 from .losses import encode_targets, get_loss, normalized_weights
 from .operators import adjoint, forward
 
@@ -18,4 +18,5 @@ __all__ = [
     "get_loss",
     "normalized_weights",
     "project_onto_cone",
+    "project_onto_cones",
 ]
