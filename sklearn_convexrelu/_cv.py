@@ -234,6 +234,9 @@ class ConvexReLURegressorCV(_ConvexReLUCV, ConvexReLURegressor):
     arrangements : {"auto", "exact", "sample"}, default="auto"
         How activation patterns are obtained; ``"auto"`` is resolved once on all the data and
         used in every fold and in the refit. Each fold builds its patterns on its training rows.
+        Unlike the base estimators, ``"auto"`` *samples* beyond exact enumeration: one pattern
+        set serves the whole path of ``alpha`` values, while a pattern search is specific to one
+        ``alpha``. For the searched default at the selected ``alpha``, refit the base estimator.
     n_arrangements : int, default=100
     max_arrangements : int, default=2000
     hidden_bias : bool, default=True

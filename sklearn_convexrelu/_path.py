@@ -324,7 +324,9 @@ def convex_relu_path(
         patterns are built.
     arrangements : {"auto", "exact", "sample"} or Arrangements, default="auto"
         How the pattern set is obtained (see :class:`ConvexReLURegressor`), or an
-        :class:`Arrangements` whose generators are applied to ``X``.
+        :class:`Arrangements` whose generators are applied to ``X``. ``"auto"`` enumerates when
+        the bound is at most ``max_arrangements`` and otherwise samples (one pattern set for all
+        ``alpha`` values; a pattern search is specific to one ``alpha``).
     n_arrangements : int, default=100
         Number of Gaussian gates drawn when sampling.
     max_arrangements : int, default=2000

@@ -170,6 +170,7 @@ def test_cone_projections_match_cvxpy(duplicates):
     U, exact = ConeProjector(X_aug, arrangements.patterns).project(A, index, list(range(A.shape[1])), threshold)
     norms, true = np.linalg.norm(U, axis=0), np.linalg.norm(expected, axis=0)
     np.testing.assert_allclose(U[:, exact], expected[:, exact], atol=1e-7)
+    assert (~exact).any() and exact.any()  # both kinds of exit are exercised
     assert np.all(norms[~exact] <= threshold) and np.all(norms[~exact] >= true[~exact] - 1e-7)
     U, _ = projector.project(A, index, list(range(A.shape[1])))
     live = true > 1e-8 * true.max()  # projections that are not zero up to rounding

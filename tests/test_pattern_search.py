@@ -133,5 +133,5 @@ def test_default_estimator_searches_and_never_loses_to_its_seed(Estimator):
     # the seed's objective is that of a network the fit was warm-started from (SPEC §3.1)
     target = y if Estimator is ConvexReLURegressor else np.where(y == 1, 1.0, -1.0)
     assert np.isclose(model.network_.objective(X, target, 1e-2, loss=model.loss), model.objective_, rtol=1e-9)
-    assert model.objective_ <= search.seed_objective
+    assert model.objective_ <= search.seed_objective * (1 + model.tol)  # network_ is optimal to tol
     assert ConvexReLURegressor(arrangements="sample").fit(X[:, :1], y).pattern_search_ is None

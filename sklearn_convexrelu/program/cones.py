@@ -50,21 +50,30 @@ def project_onto_cone(X_aug, pattern, a):
 
 
 def _single_projection(X_aug, pattern, a):
-    """``Π_K(a)`` for a block the batched method left unfinished (degenerate data): one NNLS over
-    all rows, accepted only if its result is in the cone and no longer than ``a`` (a projection onto
-    a cone containing 0 never is); otherwise the quadratic program is solved by cvxpy (Clarabel)."""
+    """``Π_K(a)`` for a block the batched method left unfinished (degenerate data).
+
+    One NNLS over all rows, accepted only if its point satisfies the optimality conditions of the
+    projection (in the cone, and ``a − u`` orthogonal to ``u``, Moreau); otherwise the quadratic
+    program is solved by cvxpy (Clarabel): scipy's NNLS can fail on nearly dependent rows.
+    """
     A = _cone_rows(X_aug, pattern)
     if A.shape[0] == 0:
         return a.copy()
-    scale = np.linalg.norm(a) * np.linalg.norm(A, axis=1)
-    rho, _ = nnls(A.T, -a, maxiter=50 * A.shape[0])
-    u = a + A.T @ rho
-    if np.all(A @ u >= -1e-9 * scale) and np.linalg.norm(u) <= np.linalg.norm(a) * (1 + 1e-9):
-        return u
-    import cvxpy as cp  # scipy's NNLS can fail on nearly dependent rows
+    scale = float(np.linalg.norm(a))
+    try:
+        rho, _ = nnls(A.T, -a, maxiter=50 * A.shape[0])
+        u = a + A.T @ rho
+        if np.all(A @ u >= -1e-9 * scale * np.linalg.norm(A, axis=1)) and abs(u @ (u - a)) <= 1e-9 * scale**2:
+            return u
+    except RuntimeError:  # scipy's iteration limit
+        pass
+    import cvxpy as cp
 
     v = cp.Variable(a.size)
-    cp.Problem(cp.Minimize(cp.sum_squares(v - a)), [A @ v >= 0]).solve(solver="CLARABEL")
+    problem = cp.Problem(cp.Minimize(cp.sum_squares(v - a)), [A @ v >= 0])
+    problem.solve(solver="CLARABEL")
+    if problem.status != cp.OPTIMAL:
+        raise RuntimeError(f"Projection onto an activation cone failed: Clarabel status {problem.status!r}.")
     return np.asarray(v.value, dtype=float)
 
 

@@ -53,8 +53,9 @@ _MAX_NEWTON = 50
 # conic hull of a block's atoms approach its optimal direction instead of trading one atom for
 # another (tailing of column generation in near-interpolating fits).
 _IDLE_ROUNDS = 5
-# The solve stops as "stalled" after this many iterations that lower the objective by less than
-# _PROGRESS (relative): more atoms no longer close the gap (near-degenerate, interpolating fits).
+# The solve stops as "stalled" after this many iterations that lower neither the objective (by
+# _PROGRESS, relative) nor the best certified gap: more atoms no longer close the gap
+# (near-degenerate, interpolating fits).
 _STALL_ITERATIONS, _PROGRESS = 10, 1e-13
 
 
@@ -470,12 +471,14 @@ class FirstOrderSolver:
         if state.t.size:
             self._restricted_solve(state, alpha, tol)
         enter = 1.0 + _ENTER * tol
-        converged, gap, n_iter, primal, best, flat = False, np.inf, 0, np.nan, np.inf, 0
+        converged, stalled, gap, n_iter, primal = False, False, np.inf, 0, np.nan
+        best, best_gap, flat = np.inf, np.inf, 0
         for n_iter in range(1, max_iter + 1):
-            n_wanted = max(_MIN_NEW_ATOMS, state.t.size)
+            n_wanted = max(_MIN_NEW_ATOMS, np.count_nonzero(state.t))
             primal, gap, keys, kappas, directions, kappa_max = self._certify(state, alpha, n_wanted)
-            flat = flat + 1 if primal > best - _PROGRESS * abs(best) else 0
-            best = min(best, primal)
+            # no progress: neither the objective nor the certified gap improves
+            flat = flat + 1 if primal > best - _PROGRESS * abs(best) and gap >= best_gap else 0
+            best, best_gap = min(best, primal), min(best_gap, gap)
             if verbose:
                 active = np.unique(self._decode(state.keys)[2]).size
                 print(
@@ -486,7 +489,8 @@ class FirstOrderSolver:
             if gap <= tol:
                 converged = True
                 break
-            if flat >= _STALL_ITERATIONS:  # no progress: report the gap reached
+            if flat >= _STALL_ITERATIONS:  # report the gap reached
+                stalled = True
                 break
             new = np.argsort(-kappas)[:n_wanted]
             new = new[kappas[new] > alpha * enter]
@@ -498,7 +502,7 @@ class FirstOrderSolver:
             self._add(state, keys[new], directions[:, new])
             self._restricted_solve(state, alpha, tol)
         self.objective_, self.relative_gap_ = primal, gap
-        status = "converged" if converged else ("max_iter" if n_iter == max_iter else "stalled")
+        status = "converged" if converged else ("stalled" if stalled or n_iter < max_iter else "max_iter")
         blocks_pos, blocks_neg = self.blocks(state)
         return SolveResult(
             blocks_pos=blocks_pos,
