@@ -14,7 +14,8 @@ product ``X̃ @ V`` (V of shape (d, P)).
 
 Cases: ``small`` (n=200, 10 features, P=200), ``medium`` (n=1000, 10 features, P=200),
 ``logloss`` (logistic loss at small alpha, Clarabel's weak spot) and ``scale`` (n=50,000,
-50 features, P=500, first order only, tol 1e-4, peak memory of its own process). Data: a planted
+50 features, P=500, first order only, tol 1e-4, with the peak memory of its process). Every case
+runs in a fresh process. Data: a planted
 teacher (``_common.planted_teacher``), no hidden bias in the teacher, hidden bias in the model.
 
 Run: ``python benchmarks/bench_solvers.py [--cases small medium logloss scale]``; writes
@@ -188,15 +189,17 @@ def run_case(name, case, rows):
     rows.append("")
 
 
-def run_scale_subprocess(rows):
-    """The scale case in a fresh process, to report its own peak memory."""
-    done = subprocess.run([sys.executable, __file__, "--cases", "scale", "--child"], capture_output=True, text=True,
+def run_case_subprocess(name, rows):
+    """One case in a fresh process: the solvers of earlier cases (e.g. SCS's OpenMP threads) cannot
+    slow it down, and its own peak memory is reported for the scale case."""
+    done = subprocess.run([sys.executable, __file__, "--cases", name, "--child"], capture_output=True, text=True,
                           check=False)
     print(done.stdout, done.stderr[-3000:], flush=True)
     payload = json.loads(done.stdout.strip().splitlines()[-1])
     rows += payload["rows"]
-    rows.append(f"Peak resident memory of the process (data, patterns, solver): {payload['peak_gb']:.2f} GB.")
-    rows.append("")
+    if name == "scale":
+        rows.append(f"Peak resident memory of the process (data, patterns, solver): {payload['peak_gb']:.2f} GB.")
+        rows.append("")
 
 
 def main():
@@ -206,7 +209,7 @@ def main():
     args = parser.parse_args()
     if args.child:
         rows = []
-        run_case("scale", CASES["scale"], rows)
+        run_case(args.cases[0], CASES[args.cases[0]], rows)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # kB on Linux
         print(json.dumps({"rows": rows, "peak_gb": peak}))
         return
@@ -215,10 +218,7 @@ def main():
             "computed after polishing; for the scale case it is the first-order solver's own certificate "
             "(same formula, exact cone projections) given in the status.", ""]
     for name in args.cases:
-        if name == "scale":
-            run_scale_subprocess(rows)
-        else:
-            run_case(name, CASES[name], rows)
+        run_case_subprocess(name, rows)
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with open(RESULTS, "w") as handle:
         handle.write("\n".join(rows) + "\n")
