@@ -276,7 +276,8 @@ def _violated_patterns(X_aug, R, gates, known, alpha, threshold, n_wanted=None):
 
 def _starts(solver, d, n_random, rng):
     """Random gates for every (output, sign), plus the directions of the current neurons."""
-    directions, side, output, _, _ = solver.atoms()
+    directions, side, output, _, t = solver.atoms()
+    directions, side, output = directions[:, t > 0], side[t > 0], output[t > 0]  # idle atoms are no neurons
     starts = {}
     for k in range(solver.shape[0]):
         for s_index, sign in enumerate((1, -1)):

@@ -8,7 +8,8 @@ Any ``ρ ≥ 0`` gives an upper bound ``‖Π_K(a)‖ ≤ ‖a + A_iᵀρ‖``.
 :func:`project_onto_cones` solves many of these at once by the Lawson–Hanson active-set method,
 vectorised over the blocks: each block keeps a *face* (at most ``d`` rows with ``ρ > 0``); one
 round is a batched solve on the faces plus one product ``X̃ U`` that finds the most violated row of
-every block. Started from the faces of a previous call it usually needs a round or two.
+every block. The faces of a previous call (e.g. the same block one solver iteration earlier) are
+the warm start.
 """
 
 import numpy as np
