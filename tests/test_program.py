@@ -4,7 +4,7 @@ import cvxpy as cp
 import numpy as np
 import pytest
 
-from sklearn_convexrelu.arrangements import _augment, enumerate_arrangements
+from sklearn_convexrelu.arrangements import _augment, enumerate_arrangements, sample_arrangements
 from sklearn_convexrelu.program import (
     adjoint,
     cone_kappas,
@@ -123,6 +123,23 @@ def test_kappa_is_the_support_function_of_the_cone_ball():
             problem.solve(solver="CLARABEL")
             assert np.isclose(kappas[0, i, side], problem.value, atol=1e-6)
 
+
+
+def test_bound_only_kappas_bound_from_above_and_are_exact_above_the_threshold():
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((40, 3))
+    X_aug = _augment(X, True)
+    patterns = sample_arrangements(X, 30, random_state=0).patterns
+    R = rng.standard_normal((40, 2))
+    kappas, _, _ = cone_kappas(X_aug, patterns, R)
+    threshold = float(np.median(kappas))
+    bounds, _, exact = cone_kappas(X_aug, patterns, R, threshold, bound_only=True)
+    _, _, projected = cone_kappas(X_aug, patterns, R, threshold)
+    assert (projected & ~exact).any() and exact.any()  # some projections did stop early
+    assert np.all(bounds >= kappas - 1e-12)
+    above = kappas > threshold * (1 + 1e-9)
+    np.testing.assert_allclose(bounds[above], kappas[above], rtol=1e-10)
+    assert np.all(bounds[~exact] <= threshold)  # screened or stopped early: still proves κ ≤ threshold
 
 def test_certificate_gap_is_nonnegative_for_random_networks():
     # SPEC §10.3: gap ≥ −1e-9 for any network, with exact patterns.

@@ -76,7 +76,7 @@ def _dual_point(X_aug, patterns, Y, s, alpha, loss, prediction, fit_intercept):
     if fit_intercept:
         prediction = prediction + loss.optimal_intercept(prediction, Y, s)
     R = loss.residual(prediction, Y, s)
-    kappas, _, _ = cone_kappas(X_aug, patterns, R, threshold=alpha)
+    kappas, _, _ = cone_kappas(X_aug, patterns, R, threshold=alpha, bound_only=True)  # exact above alpha
     kappa = float(kappas.max()) if kappas.size else 0.0
     theta = min(1.0, alpha / kappa) if kappa > 0 else 1.0
     return loss.dual(theta * R, Y, s), kappas
