@@ -1,4 +1,5 @@
-"""Shared pieces of the benchmarks: the machine description and the planted-teacher data."""
+"""Shared pieces of the benchmarks: the machine description, the planted-teacher data and the
+results file."""
 
 import datetime
 import os
@@ -38,3 +39,11 @@ def planted_teacher(n_samples, n_features, *, width=10, noise=0.1, hidden_bias=F
     b = rng.standard_normal(width) if hidden_bias else np.zeros(width)
     a = rng.standard_normal(width)
     return X, np.maximum(X @ W + b, 0) @ a + noise * rng.standard_normal(n_samples)
+
+
+def write_results(path, lines):
+    """Write the Markdown ``lines`` to ``path`` (under ``benchmarks/results/``) and say so."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    print(f"wrote {path}")

@@ -34,7 +34,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import machine, planted_teacher  # noqa: E402
+from _common import machine, planted_teacher, write_results  # noqa: E402
 
 from sklearn_convexrelu import ConvexReLUClassifier, ConvexReLURegressor, TwoLayerReLUNetwork  # noqa: E402
 from sklearn_convexrelu.landscape.nonconvex import train_nonconvex  # noqa: E402
@@ -158,10 +158,7 @@ def main():
         lines += ["", f"Default fit objective {default[2]:.6g} {verdict_obj} best Adam {best_adam:.6g}; its test "
                   f"score {default[3]:.4f} {verdict_score} that of the best Adam run {best_adam_score:.4f}.", ""]
     if not args.quick:
-        os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-        with open(RESULTS, "w") as handle:
-            handle.write("\n".join(lines) + "\n")
-        print(f"wrote {RESULTS}")
+        write_results(RESULTS, lines)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ import warnings
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import machine, planted_teacher  # noqa: E402
+from _common import machine, planted_teacher, write_results  # noqa: E402
 
 from sklearn_convexrelu.arrangements import _augment, sample_arrangements  # noqa: E402
 from sklearn_convexrelu.program.certificate import duality_certificate  # noqa: E402
@@ -219,10 +219,7 @@ def main():
             "(same formula, exact cone projections) given in the status.", ""]
     for name in args.cases:
         run_case_subprocess(name, rows)
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS, "w") as handle:
-        handle.write("\n".join(rows) + "\n")
-    print(f"wrote {RESULTS}")
+    write_results(RESULTS, rows)
 
 
 if __name__ == "__main__":

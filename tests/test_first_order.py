@@ -162,10 +162,16 @@ def test_cone_projections_match_cvxpy(duplicates):
     index = np.tile(np.arange(arrangements.n_patterns), 2)
     projector = ConeProjector(X_aug, arrangements.patterns, arrangements.generators)
     expected = np.column_stack([_cvxpy_projection(X_aug, arrangements.patterns[:, i], a) for i, a in zip(index, A.T)])
+    signs = np.where(arrangements.patterns[:, index], 1.0, -1.0)
+    row_norms = np.linalg.norm(X_aug, axis=1)[:, None]
     for attempt in range(2):  # the second call goes through the cached faces
         U, exact = projector.project(A, index, list(range(A.shape[1])))
         assert exact.all()
-        np.testing.assert_allclose(U, expected, atol=1e-7)
+        np.testing.assert_allclose(U, expected, atol=1e-7)  # cvxpy's own accuracy
+        # and to rounding, the optimality conditions: in the cone, a − u orthogonal to u (Moreau)
+        scale = np.linalg.norm(A, axis=0)
+        assert np.all(signs * (X_aug @ U) >= -1e-12 * row_norms * scale)
+        assert np.all(np.abs(np.sum(U * (U - A), axis=0)) <= 1e-12 * scale**2)
     threshold = 0.5 * np.linalg.norm(expected, axis=0).max()
     U, exact = ConeProjector(X_aug, arrangements.patterns).project(A, index, list(range(A.shape[1])), threshold)
     norms, true = np.linalg.norm(U, axis=0), np.linalg.norm(expected, axis=0)
@@ -235,3 +241,26 @@ def test_gated_relaxation_matches_cvxpy_and_bounds_the_cone_program(kind):
     # dropping the cone constraints can only lower the optimum over the same patterns
     cone = _solve(X, Y, s, loss_name, alpha, "first_order", arrangements)
     assert solver.objective_ <= cone.objective * (1 + 1e-7)
+
+
+def test_unfinished_projections_fall_back_to_a_verified_solve(monkeypatch):
+    # force the rare path (blocks the batched method leaves unfinished) and compare with cvxpy
+    from sklearn_convexrelu.program import cones
+
+    batched = cones._lawson_hanson
+
+    def give_up(*args):
+        U, exact, rows, used, unfinished = batched(*args)
+        return U, exact, rows, used, np.ones_like(unfinished)
+
+    monkeypatch.setattr(cones, "_lawson_hanson", give_up)
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((50, 3))
+    arrangements = sample_arrangements(X, 6, random_state=0)
+    X_aug = _augment(X, True)
+    A = rng.standard_normal((4, arrangements.n_patterns))
+    index = np.arange(arrangements.n_patterns)
+    U, exact, _ = cones.project_onto_cones(X_aug, arrangements.patterns, A, index)
+    expected = np.column_stack([_cvxpy_projection(X_aug, arrangements.patterns[:, i], a) for i, a in zip(index, A.T)])
+    assert exact.all()
+    np.testing.assert_allclose(U, expected, atol=1e-7)

@@ -86,19 +86,18 @@ def _signed_rows(X_aug, patterns, index, rows):
 
 def _face_multipliers(A_face, used, A):
     """``argmin_ρ ‖a + A_Fᵀρ‖`` over each block's face (no sign constraint), shape (B, W); ``A`` is (B, d)."""
-    width = used.shape[1] - int(np.argmax(used[:, ::-1].any(axis=0))) if used.any() else 0
-    if width < used.shape[1]:  # slots past the last one in use play no part
-        rho = np.zeros(used.shape)
-        rho[:, :width] = _face_multipliers(A_face[:, :width], used[:, :width], A) if width else 0.0
+    rho = np.zeros(used.shape)
+    if not used.any():
         return rho
-    A_face = A_face * used[..., None]
-    gram = A_face @ A_face.transpose(0, 2, 1) + np.eye(used.shape[1]) * ~used[:, None, :]
+    width = used.shape[1] - int(np.argmax(used[:, ::-1].any(axis=0)))
+    used, A_face = used[:, :width], A_face[:, :width] * used[:, :width, None]  # later slots are all empty
+    gram = A_face @ A_face.transpose(0, 2, 1) + np.eye(width) * ~used[:, None, :]
     rhs = -(A_face @ A[:, :, None])
     try:
-        rho = np.linalg.solve(gram, rhs)[..., 0]
+        rho[:, :width] = np.linalg.solve(gram, rhs)[..., 0] * used
     except np.linalg.LinAlgError:  # a dependent face (degenerate data): least squares per block
-        rho = np.stack([np.linalg.lstsq(g, r, rcond=None)[0][:, 0] for g, r in zip(gram, rhs)])
-    return rho * used
+        rho[:, :width] = np.stack([np.linalg.lstsq(g, r, rcond=None)[0][:, 0] for g, r in zip(gram, rhs)]) * used
+    return rho
 
 
 def _lawson_hanson(X_aug, patterns, row_norms, A, index, rows, used, threshold, max_rounds):
@@ -110,7 +109,6 @@ def _lawson_hanson(X_aug, patterns, row_norms, A, index, rows, used, threshold, 
     B, d = A.shape
     tolerance = _RTOL * np.linalg.norm(A, axis=1)
     signs = np.where(patterns[:, index], 1.0, -1.0).T  # (B, n): row j of block b's cone is signs[b, j] x̃_j
-    X_T = np.ascontiguousarray(X_aug.T)
     A_face = _signed_rows(X_aug, patterns, index, rows)
     for _ in range(d + 1):  # warm faces: drop rows until every multiplier is positive (feasible start)
         rho = _face_multipliers(A_face, used, A)
@@ -127,7 +125,7 @@ def _lawson_hanson(X_aug, patterns, row_norms, A, index, rows, used, threshold, 
     todo = np.arange(B)
     for _ in range(max_rounds):
         U[todo] = A[todo] + (rho[todo, None, :] @ A_face[todo])[:, 0]
-        slack = signs[todo] * (U[todo] @ X_T)  # (b, n)
+        slack = signs[todo] * (U[todo] @ X_aug.T)  # (b, n)
         on_face, slot = np.nonzero(used[todo])
         slack[on_face, rows[todo[on_face], slot]] = np.inf  # face rows hold with equality
         worst = np.argmin(slack, axis=1)
@@ -179,8 +177,9 @@ def project_onto_cones(X_aug, patterns, A, index, *, faces=None, threshold=0.0):
     A : ndarray of shape (n_dims, n_blocks)
     index : ndarray of shape (n_blocks,)
         Pattern of each column.
-    faces : list of ndarray, default=None
-        Rows of each column's face from an earlier call (a warm start; any rows are valid).
+    faces : ndarray of shape (n_blocks, n_dims), dtype int, default=None
+        Rows of each column's face from an earlier call, padded with -1 (a warm start; any rows
+        are valid).
     threshold : float, default=0.0
         Columns whose projection is shown to have norm at most ``threshold`` may stop early with a
         point ``a + A_iᵀρ``, ``ρ ≥ 0``, whose norm bounds ``‖Π_{K_i}(a)‖`` from above.
@@ -190,29 +189,26 @@ def project_onto_cones(X_aug, patterns, A, index, *, faces=None, threshold=0.0):
     U : ndarray of shape (n_dims, n_blocks)
     exact : ndarray of shape (n_blocks,), dtype bool
         Whether the column is the exact projection (always when its norm exceeds ``threshold``).
-    faces : list of ndarray
-        Each column's face (rows with a positive multiplier), for a later warm start.
+    faces : ndarray of shape (n_blocks, n_dims), dtype int
+        Each column's face (rows with a positive multiplier), padded with -1, for a later warm start.
     """
     d, B = A.shape
-    U, exact, out_faces = np.array(A, dtype=float), np.ones(B, dtype=bool), [np.zeros(0, dtype=int)] * B
+    U, exact = np.array(A, dtype=float), np.ones(B, dtype=bool)
+    faces = np.full((B, d), -1) if faces is None else np.array(faces, dtype=int)
     row_norms = np.linalg.norm(X_aug, axis=1)
     chunk = max(1, _SLACK_ENTRIES // max(X_aug.shape[0], d * d, 1))
     for start in range(0, B, chunk):
-        part = np.arange(start, min(start + chunk, B))
-        rows, used = np.zeros((part.size, d), dtype=int), np.zeros((part.size, d), dtype=bool)
-        for b, face in enumerate(faces[start : start + part.size] if faces is not None else ()):
-            face = face[:d]
-            rows[b, : face.size], used[b, : face.size] = face, True
+        part = slice(start, min(start + chunk, B))
+        used = faces[part] >= 0
         U_part, exact[part], rows, used, unfinished = _lawson_hanson(
-            X_aug, patterns, row_norms, A[:, part].T, index[part], rows, used, threshold, 20 * d + 50
+            X_aug, patterns, row_norms, A[:, part].T, index[part], np.where(used, faces[part], 0), used, threshold,
+            20 * d + 50,
         )
-        U[:, part] = U_part.T
-        for b in range(part.size):
-            out_faces[start + b] = rows[b, used[b]]
-        for b in np.flatnonzero(unfinished):  # rare (degenerate data)
-            U[:, start + b] = _single_projection(X_aug, patterns[:, index[start + b]], A[:, start + b])
-            exact[start + b] = True
-    return U, exact, out_faces
+        U[:, part], faces[part] = U_part.T, np.where(used, rows, -1)
+        for b in start + np.flatnonzero(unfinished):  # rare (degenerate data)
+            U[:, b] = _single_projection(X_aug, patterns[:, index[b]], A[:, b])
+            exact[b] = True
+    return U, exact, faces
 
 
 def cone_kappas(X_aug, patterns, R, threshold=0.0, *, bound_only=False):

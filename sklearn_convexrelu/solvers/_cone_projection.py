@@ -11,8 +11,6 @@ from ..program.cones import project_onto_cones
 
 __all__ = ["ConeProjector"]
 
-_NO_ROWS = np.zeros(0, dtype=int)
-
 
 class ConeProjector:
     """Projections onto the cones of a fixed set of patterns, remembering each block's face.
@@ -30,7 +28,7 @@ class ConeProjector:
         self.patterns = patterns
         self.generators = generators
         self.row_norms = np.linalg.norm(X_aug, axis=1)
-        self._faces = {}  # block key -> rows of its last face
+        self._faces = {}  # block key -> rows of its last face, padded with -1 to n_dims
 
     def _signed(self, X_u, index):
         """``A_i u`` for the columns of ``X̃ U`` (shape (n, B)) and patterns ``index``."""
@@ -56,7 +54,8 @@ class ConeProjector:
         exact : ndarray of shape (n_blocks,), dtype bool
             Whether the column is the exact projection (always when its norm exceeds ``threshold``).
         """
-        faces = [self._faces.get(key, _NO_ROWS) for key in keys]
+        no_face = np.full(A.shape[0], -1)
+        faces = np.array([self._faces.get(key, no_face) for key in keys], dtype=int).reshape(len(keys), A.shape[0])
         U, exact, faces = project_onto_cones(self.X_aug, self.patterns, A, np.asarray(index), faces=faces,
                                              threshold=threshold)
         self._faces.update(zip(keys, faces))

@@ -409,9 +409,9 @@ class FirstOrderSolver:
         state = _Atoms(np.zeros((d, 0)), np.zeros(0, dtype=int), np.zeros((self.X_aug.shape[0], 0)), np.zeros(0), np.zeros(K))
         if init is not None:
             blocks_pos, blocks_neg, intercept = init
-            flat = np.stack([blocks_pos, blocks_neg]).transpose(3, 0, 1, 2).reshape(P * 2 * K, d)
             if self.gated:  # one block per pattern: w = v − u
-                flat = np.stack([blocks_pos - blocks_neg, np.zeros_like(blocks_neg)]).transpose(3, 0, 1, 2).reshape(P * 2 * K, d)
+                blocks_pos, blocks_neg = blocks_pos - blocks_neg, np.zeros_like(blocks_neg)
+            flat = np.stack([blocks_pos, blocks_neg]).transpose(3, 0, 1, 2).reshape(P * 2 * K, d)
             keys = np.flatnonzero(np.linalg.norm(flat, axis=1) > 0)
             if self.gated:
                 U = flat[keys].T
