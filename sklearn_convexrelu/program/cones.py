@@ -7,7 +7,7 @@ Any ``ρ ≥ 0`` gives an upper bound ``‖Π_K(a)‖ ≤ ‖a + A_iᵀρ‖``.
 
 :func:`project_onto_cones` solves many of these at once by the Lawson–Hanson active-set method,
 vectorised over the blocks: each block keeps a *face* (at most ``d`` rows with ``ρ > 0``); one
-round is a batched solve on the faces plus one product ``X̃ U`` that finds the most violated row of
+round is a batched solve on the faces plus one product ``X̃ U`` that finds the most violated rows of
 every block. The faces of a previous call (e.g. the same block one solver iteration earlier) are
 the warm start.
 """
@@ -23,6 +23,9 @@ __all__ = ["cone_kappas", "project_onto_cone", "project_onto_cones"]
 _RTOL = 1e-12
 # Entries of the (n_samples, blocks) slack matrix formed at once (memory of one round).
 _SLACK_ENTRIES = 2**23
+# Violated rows a block's face takes per round (the most violated first): fewer rounds than one at
+# a time when faces are large (narrow cones in many dimensions).
+_ROWS_PER_ROUND = 8
 
 
 def _cone_rows(X_aug, pattern):
@@ -121,27 +124,41 @@ def _lawson_hanson(X_aug, patterns, row_norms, A, index, rows, used, threshold, 
     U = A.copy()
     exact = np.ones(B, dtype=bool)
     unfinished = np.zeros(B, dtype=bool)
-    last = np.full(B, -1)  # row added in the previous round: adding it again means rounding, not progress
+    k = min(_ROWS_PER_ROUND, d, X_aug.shape[0])
+    last = np.full(B, -1)  # worst row of the previous round
+    alone = np.zeros(B, dtype=bool)  # ... added alone: adding it again means rounding, not progress
     todo = np.arange(B)
     for _ in range(max_rounds):
         U[todo] = A[todo] + (rho[todo, None, :] @ A_face[todo])[:, 0]
         slack = signs[todo] * (U[todo] @ X_aug.T)  # (b, n)
         on_face, slot = np.nonzero(used[todo])
         slack[on_face, rows[todo[on_face], slot]] = np.inf  # face rows hold with equality
-        worst = np.argmin(slack, axis=1)
-        violated = slack[np.arange(todo.size), worst] < -tolerance[todo] * row_norms[worst]
-        bounded = violated & (np.linalg.norm(U[todo], axis=1) <= threshold)  # ρ ≥ 0: ‖u‖ ≥ ‖Π_K(a)‖
+        candidates = np.argpartition(slack, k - 1, axis=1)[:, :k]  # the k most violated rows, worst first
+        values = np.take_along_axis(slack, candidates, axis=1)
+        order = np.argsort(values, axis=1)
+        candidates, values = np.take_along_axis(candidates, order, axis=1), np.take_along_axis(values, order, axis=1)
+        violated = values < -tolerance[todo, None] * row_norms[candidates]
+        worst = candidates[:, 0]
+        bounded = violated[:, 0] & (np.linalg.norm(U[todo], axis=1) <= threshold)  # ρ ≥ 0: ‖u‖ ≥ ‖Π_K(a)‖
         exact[todo[bounded]] = False
-        grow = violated & ~bounded
-        stuck = grow & (used[todo].all(axis=1) | (worst == last[todo]))  # degenerate data or rounding
+        grow = violated[:, 0] & ~bounded
+        repeat = worst == last[todo]
+        stuck = grow & (used[todo].all(axis=1) | (repeat & alone[todo]))  # degenerate data or rounding
         unfinished[todo[stuck]] = True
         grow &= ~stuck
-        new, worst = todo[grow], worst[grow]
+        new, candidates, violated, repeat = todo[grow], candidates[grow], violated[grow], repeat[grow]
         if new.size == 0:
             break
-        slot = np.argmin(used[new], axis=1)
-        rows[new, slot], used[new, slot], rho[new, slot], last[new] = worst, True, 0.0, worst
-        A_face[new, slot] = signs[new, worst][:, None] * X_aug[worst]
+        # violated rows into free slots; a worst row that came back (dropped by the inner loop) enters
+        # alone, as in Lawson–Hanson proper, where it is sure to get a positive multiplier
+        slots = np.argsort(used[new], axis=1, kind="stable")[:, :k]  # free slots first
+        enter = violated & ~np.take_along_axis(used[new], slots, axis=1)
+        enter[repeat, 1:] = False
+        b, j = np.nonzero(enter)
+        block, slot, row = new[b], slots[b, j], candidates[b, j]
+        rows[block, slot], used[block, slot], rho[block, slot] = row, True, 0.0
+        A_face[block, slot] = signs[block, row][:, None] * X_aug[row]
+        last[new], alone[new] = candidates[:, 0], repeat
         inner = new
         for _ in range(d + 1):  # Lawson–Hanson inner loop: stay feasible, drop rows that reach ρ = 0
             z = _face_multipliers(A_face[inner], used[inner], A[inner])
