@@ -274,10 +274,15 @@ class FirstOrderSolver:
         size = m + (K if self.fit_intercept else 0)
         H = np.zeros((size, size))
         by_output = [np.flatnonzero(outputs == k) for k in range(K)]
-        coupled = self.loss.name != "squared_error" and K > 1
+        squared = self.loss.name == "squared_error"
+        gram = state.weighted_gram(W[:, 0, 0]) if squared else None  # W = (s / n) I: fixed, cached
         for k, rows in enumerate(by_output):
             for l, cols in enumerate(by_output):
-                if (k == l or coupled) and rows.size and cols.size:
+                if not (rows.size and cols.size) or (k != l and (squared or K == 1)):
+                    continue
+                if squared:
+                    H[np.ix_(rows, cols)] = gram[np.ix_(rows, cols)]
+                else:
                     H[np.ix_(rows, cols)] = state.fits[:, rows].T @ (W[:, k, l][:, None] * state.fits[:, cols])
             if self.fit_intercept and rows.size:
                 H[rows, m:] = state.fits[:, rows].T @ W[:, k, :]
@@ -522,6 +527,18 @@ class _Atoms:
     def __init__(self, directions, keys, fits, t, c):
         self.directions, self.keys, self.fits, self.t, self.c = directions, keys, fits, t, c
         self.idle = np.zeros(keys.size, dtype=int)
+        self._gram = np.zeros((0, 0))  # Fᵀ diag(w) F of the first atoms, for a fixed w
+
+    def weighted_gram(self, w):
+        """``Fᵀ diag(w) F`` (m, m) for weights ``w`` (n,) that never change: only the columns of the
+        atoms added since the last call are computed."""
+        done, m = self._gram.shape[0], self.t.size
+        if done < m:
+            cross = self.fits.T @ (w[:, None] * self.fits[:, done:])  # (m, m − done)
+            gram = np.empty((m, m))
+            gram[:done, :done], gram[:, done:], gram[done:, :done] = self._gram, cross, cross[:done].T
+            self._gram = gram
+        return self._gram
 
     def append(self, directions, keys, fits):
         self.directions = np.hstack([self.directions, directions])
@@ -534,6 +551,8 @@ class _Atoms:
         self.directions, self.keys, self.fits, self.t, self.idle = (
             self.directions[:, mask], self.keys[mask], self.fits[:, mask], self.t[mask], self.idle[mask]
         )
+        done = mask[: self._gram.shape[0]]
+        self._gram = self._gram[np.ix_(done, done)]
 
 
 def solve_first_order(
