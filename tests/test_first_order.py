@@ -13,7 +13,7 @@ from sklearn_convexrelu.arrangements import _augment, enumerate_arrangements, sa
 from sklearn_convexrelu.program.losses import get_loss
 from sklearn_convexrelu.solvers import FirstOrderSolver, solve_convex_program
 from sklearn_convexrelu.solvers._cone_projection import ConeProjector
-from sklearn_convexrelu.solvers.first_order import _bounded_qp
+from sklearn_convexrelu.solvers.first_order import _bounded_qp, _monotone_qp
 from sklearn_convexrelu.solvers.polish import polish
 
 
@@ -209,6 +209,44 @@ def test_bounded_qp_matches_brute_force():
                 best = min(best, 0.5 * z @ H @ z - b @ z)
         assert np.all(x[~free] >= 0)
         assert np.isclose(0.5 * x @ H @ x - b @ x, best, rtol=1e-10, atol=1e-12)
+
+
+def test_monotone_qp_on_rank_deficient_problems():
+    """More atoms than samples: H = FᵀF/n has rank n, plus the solver's tiny ridge. The monotone
+    method (shrinking passive sets solved from one factorisation) against brute force on a small
+    case, and against the optimality conditions on a large one with many drops and re-entries."""
+    rng = np.random.default_rng(1)
+
+    def problem(n, m):
+        F = rng.standard_normal((n, m)) + rng.standard_normal((n, 1))  # correlated columns
+        H = F.T @ F / n
+        H[np.diag_indices(m)] += 1e-10 * np.diag(H).max()
+        b = F.T @ rng.standard_normal(n) / n - 0.02
+        free = np.zeros(m, dtype=bool)
+        free[0] = True
+        return H, b, free
+
+    for _ in range(10):
+        H, b, free = problem(4, 10)
+        x = _monotone_qp(H, b, free, np.zeros(10), tol=1e-12, max_iter=200)
+        best = np.inf
+        for support in itertools.product([False, True], repeat=9):
+            passive = np.r_[True, support]
+            z = np.zeros(10)
+            z[passive] = np.linalg.solve(H[np.ix_(passive, passive)], b[passive])
+            if np.all(z[~free] >= 0):
+                best = min(best, 0.5 * z @ H @ z - b @ z)
+        assert np.all(x[~free] >= 0)
+        assert np.isclose(0.5 * x @ H @ x - b @ x, best, rtol=1e-9, atol=1e-12)
+    for _ in range(3):
+        H, b, free = problem(40, 300)
+        start = np.where(free | (rng.random(300) < 0.5), 0.05, 0.0)  # feasible, far from the optimum
+        x = _monotone_qp(H, b, free, start, tol=1e-12, max_iter=2000)
+        gradient = H @ x - b
+        scale = np.abs(b).max()
+        assert np.all(x[~free] >= 0)
+        assert np.abs(gradient[free | (x > 0)]).max() <= 1e-7 * scale
+        assert gradient[~free & (x == 0)].min() >= -1e-7 * scale
 
 
 def test_exact_patterns_give_the_global_optimum_of_both_solvers():

@@ -126,12 +126,54 @@ def _bounded_qp(H, b, free, x, max_iter):
     return _monotone_qp(H, b, free, start, tol, max_iter)
 
 
+class _ShrinkingPassiveSolves:
+    """Minimisers of ``½ xᵀHx − bᵀx`` on passive sets that shrink, from one Cholesky factorisation.
+
+    On the passive set ``P₀`` of the last factorisation, with the variables ``D ⊂ P₀`` dropped since
+    held at zero by multipliers (bordering): ``x = y₀ − Y λ`` with ``y₀ = H₀⁻¹ b``, ``Y = H₀⁻¹ E_D``
+    and ``(E_Dᵀ Y) λ = y₀[D]``. Each drop costs one solve with the factor instead of a factorisation;
+    a variable that enters (or re-enters), or more than ``|P₀| / 8`` drops, triggers a new
+    factorisation.
+    """
+
+    def __init__(self, H, b):
+        self.H, self.b, self.base = H, b, None
+
+    def _factor(self, passive):
+        self.base, self.index = passive.copy(), np.flatnonzero(passive)
+        self.factor = cho_factor(self.H[np.ix_(self.index, self.index)], check_finite=False)
+        self.y0 = cho_solve(self.factor, self.b[self.index], check_finite=False)
+        self.position = np.full(passive.size, -1)
+        self.position[self.index] = np.arange(self.index.size)
+        self.dropped, self.Y = np.zeros(0, dtype=int), np.zeros((self.index.size, 0))
+
+    def __call__(self, passive):
+        if self.base is None or (passive & ~self.base).any() or passive[self.index[self.dropped]].any():
+            self._factor(passive)  # a variable entered (again)
+        new = np.setdiff1d(self.position[self.base & ~passive], self.dropped)
+        if self.dropped.size + new.size > max(8, self.index.size // 8):
+            self._factor(passive)
+        elif new.size:
+            E = np.zeros((self.index.size, new.size))
+            E[new, np.arange(new.size)] = 1.0
+            self.dropped = np.r_[self.dropped, new]
+            self.Y = np.hstack([self.Y, cho_solve(self.factor, E, check_finite=False)])
+        x_base = self.y0.copy()
+        if self.dropped.size:
+            x_base -= self.Y @ np.linalg.solve(self.Y[self.dropped], self.y0[self.dropped])
+            x_base[self.dropped] = 0.0
+        x = np.zeros_like(self.b)
+        x[self.index] = x_base
+        return x
+
+
 def _monotone_qp(H, b, free, x, tol, max_iter):
     """The problem of :func:`_bounded_qp` by a primal active-set method that never leaves the
     feasible set and lowers the objective at every passive solve (so it cannot cycle)."""
     passive = free | (x > 0)
+    passive_solution = _ShrinkingPassiveSolves(H, b)
     for _ in range(max_iter):
-        z = _passive_solution(H, b, passive)
+        z = passive_solution(passive)
         blocked = passive & ~free & (z <= 0)
         if blocked.any():  # step back to the first bound met on the segment from x to z
             ratio = np.full(x.shape, np.inf)
