@@ -61,6 +61,24 @@ class ConeProjector:
         self._faces.update(zip(keys, faces))
         return U, exact
 
+    def lower_bounds(self, A, index):
+        """Lower bounds ``aᵀg / ‖g‖ ≤ max_{u ∈ K_i, ‖u‖ ≤ 1} aᵀu = ‖Π_{K_i}(a)‖`` from the patterns'
+        generators ``g`` (zeros without generators).
+
+        Parameters
+        ----------
+        A : ndarray of shape (n_dims, n_blocks)
+        index : ndarray of shape (n_blocks,)
+
+        Returns
+        -------
+        ndarray of shape (n_blocks,)
+        """
+        if self.generators is None:
+            return np.zeros(A.shape[1])
+        G = self.generators[:, index]
+        return np.maximum(np.einsum("db,db->b", A, G) / np.linalg.norm(G, axis=0), 0.0)
+
     def interior(self, U, index):
         """Move the columns of ``U`` (in their cones up to rounding) strictly inside, by a tiny step.
 

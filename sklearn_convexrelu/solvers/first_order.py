@@ -417,7 +417,13 @@ class FirstOrderSolver:
                 keys, U, exact = self._encode(0, k, i), directions, np.ones(flat.size, dtype=bool)
             else:
                 keys = np.r_[self._encode(0, k, i), self._encode(1, k, i)]
-                U, exact = self._projector.project(np.hstack([directions, -directions]), np.r_[i, i], list(keys), alpha)
+                A_pair = np.hstack([directions, -directions])
+                # only the n_wanted largest κ enter: blocks shown to be below that level need no exact κ
+                level = alpha
+                if keys.size > n_wanted:
+                    lower = self._projector.lower_bounds(A_pair, np.r_[i, i])
+                    level = max(alpha, float(np.partition(lower, -n_wanted)[-n_wanted]))
+                U, exact = self._projector.project(A_pair, np.r_[i, i], list(keys), level)
             kappas = np.linalg.norm(U, axis=0)
             violated = exact & (kappas > alpha)
             found_keys.append(keys[violated])
