@@ -1043,10 +1043,13 @@ class Invariances:
             beta = N @ check_random_state(random_state).standard_normal(N.shape[1])
         else:
             beta = N @ (N.T @ np.asarray(direction, dtype=float))
-        t = _max_step(coef, beta)
+        t, blocking = _max_step(coef, beta)
         if t == 0:
-            beta, t = -beta, _max_step(coef, -beta)
+            beta = -beta
+            t, blocking = _max_step(coef, beta)
         new = np.maximum(coef + step * t * beta, 0.0) if np.isfinite(t) else coef
+        if step == 1:  # the atoms that meet the boundary are zero, not rounding above it
+            new[blocking] = 0.0
         live = neuron_atoms >= 0
         ratio = np.divide(new, coef, out=np.zeros_like(new), where=coef > 0)
         scale = np.ones(network.n_neurons)
@@ -1089,9 +1092,11 @@ class Invariances:
 
 
 def _max_step(coef, beta):
-    """Largest ``t ≥ 0`` with ``coef + t beta ≥ 0``."""
+    """Largest ``t ≥ 0`` with ``coef + t beta ≥ 0``, and the coefficients that reach zero there."""
     shrinking = beta < -1e-12 * np.abs(beta).max(initial=0.0)
-    return float(np.min(coef[shrinking] / -beta[shrinking], initial=np.inf))
+    ratio = np.where(shrinking, coef / np.where(shrinking, -beta, 1.0), np.inf)
+    t = float(ratio.min(initial=np.inf))
+    return t, shrinking & (ratio <= t)
 
 
 # --------------------------------------------------------------------------------------------
