@@ -8,15 +8,17 @@ Optimal solutions are sparse in atoms (SPEC §5). Each iteration
 
 1. computes the dual vector ``r = −∇L`` at the current prediction and, for every block,
    ``κ = ‖Π_{K_i}(σ X̃ᵀ D_i r)‖`` (SPEC §4): one adjoint product, the screening
-   ``‖X̃ᵀ D_i r‖ ≤ alpha``, and exact cone projections for the rest (cached faces make them a batch
-   of small products, see :mod:`._cone_projection`);
+   ``‖X̃ᵀ D_i r‖ ≤ alpha``, and cone projections for the rest (cached faces make them a batch of
+   small products, see :mod:`._cone_projection`), exact above the level that the atoms to add must
+   reach (an upper bound suffices below it);
 2. certifies the current point by the duality gap of SPEC §4 (``r`` scaled to feasibility) and stops
    when the relative gap is at most ``tol`` — never on an iteration count;
 3. adds the maximising directions of the violated blocks (``κ > alpha``) as atoms (column generation,
    i.e. cutting planes on the dual);
 4. solves the restricted problem ``min_{t ≥ 0, c} L(F t + c) + alpha Σ t`` over the atoms' fits ``F``
    by Newton steps (one exact step for the squared loss) whose bound-constrained quadratic
-   subproblems are solved exactly by an active-set method, then drops atoms with ``t = 0``.
+   subproblems are solved exactly by an active-set method, then drops atoms that have stayed at
+   ``t = 0``.
 
 The blocks returned are ``w_b = Σ_{a ∈ b} t_a u_a``, moved strictly inside their cones by a
 rounding-level step so that polishing leaves them unchanged.
