@@ -13,12 +13,14 @@ the number of neurons (nonzero blocks). The first-order time is also given in un
 product ``X̃ @ V`` (V of shape (d, P)).
 
 Cases: ``small`` (n=200, 10 features, P=200), ``medium`` (n=1000, 10 features, P=200),
-``logloss`` (logistic loss at small alpha, Clarabel's weak spot) and ``scale`` (n=50,000,
-50 features, P=500, first order only, tol 1e-4, with the peak memory of its process). Every case
+``logloss`` (logistic loss at small alpha, Clarabel's weak spot), ``scale`` (n=50,000,
+50 features, P=500, first order only, tol 1e-4, with the peak memory of its process) and
+``interpolating`` (n=2000, 50 features, P=500, first order only, tol 1e-4: the optimum has more
+atoms than samples). Every case
 runs in a fresh process. Data: a planted
 teacher (``_common.planted_teacher``), no hidden bias in the teacher, hidden bias in the model.
 
-Run: ``python benchmarks/bench_solvers.py [--cases small medium logloss scale]``; writes
+Run: ``python benchmarks/bench_solvers.py [--cases small ...] [--solvers first_order ...]``; writes
 ``benchmarks/results/solvers.md``. Not run in CI.
 """
 
@@ -56,6 +58,9 @@ CASES = {
                     solvers=("CLARABEL", "first_order")),
     "scale": dict(n=50_000, p=50, P=500, loss="squared_error", alpha=1e-3, tol=1e-4, fit_intercept=True,
                   solvers=("first_order",)),
+    # nearly interpolating: the optimum has more atoms than samples (rank-deficient restricted problems)
+    "interpolating": dict(n=2000, p=50, P=500, loss="squared_error", alpha=1e-3, tol=1e-4, fit_intercept=True,
+                          solvers=("first_order",)),
 }
 # scnn's AL stops on its own criteria, not on a relative gap (see ``_scnn_runner.py``): squared norm of the
 # minimum-norm subgradient <= tol and squared norm of the cone violations <= constraint_tol;
@@ -152,7 +157,7 @@ def run_scnn(X_aug, Y, alpha, arrangements, options):
         return float(out["seconds"]), out["blocks_pos"], out["blocks_neg"], out["intercept"], str(out["status"])
 
 
-def run_case(name, case, rows):
+def run_case(name, case, rows, solvers=None):
     X_aug, Y, s, loss, arrangements = data(case)
     alpha, tol, fit_intercept, P = case["alpha"], case["tol"], case["fit_intercept"], arrangements.n_patterns
     unit = forward_time(X_aug, P)
@@ -163,7 +168,7 @@ def run_case(name, case, rows):
     rows.append(header)
     rows += ["", "| solver | time (s) | objective | certified rel. gap | max cone violation | neurons | "
                  "time / forward product | status |", "|---|---|---|---|---|---|---|---|"]
-    for solver in case["solvers"]:
+    for solver in solvers or case["solvers"]:
         if solver == "first_order":
             result = run_first_order(X_aug, Y, s, loss, alpha, arrangements, tol, fit_intercept)
         elif solver in SCNN_OPTIONS:
@@ -189,11 +194,12 @@ def run_case(name, case, rows):
     rows.append("")
 
 
-def run_case_subprocess(name, rows):
+def run_case_subprocess(name, rows, solvers=None, env=None):
     """One case in a fresh process: the solvers of earlier cases (e.g. SCS's OpenMP threads) cannot
-    slow it down, and its own peak memory is reported for the scale case."""
-    done = subprocess.run([sys.executable, __file__, "--cases", name, "--child"], capture_output=True, text=True,
-                          check=False)
+    slow it down, and its own peak memory is reported for the scale case. ``env`` (e.g. a
+    ``PYTHONPATH`` naming another checkout of the package) is the child's environment."""
+    done = subprocess.run([sys.executable, __file__, "--cases", name, "--child", *(["--solvers", *solvers] if solvers else [])],
+                          capture_output=True, text=True, check=False, env=env)
     print(done.stdout, done.stderr[-3000:], flush=True)
     payload = json.loads(done.stdout.strip().splitlines()[-1])
     rows += payload["rows"]
@@ -205,11 +211,12 @@ def run_case_subprocess(name, rows):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
+    parser.add_argument("--solvers", nargs="+", help="run only these solvers of each case (default: all)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         rows = []
-        run_case(args.cases[0], CASES[args.cases[0]], rows)
+        run_case(args.cases[0], CASES[args.cases[0]], rows, args.solvers)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # kB on Linux
         print(json.dumps({"rows": rows, "peak_gb": peak}))
         return
@@ -218,7 +225,7 @@ def main():
             "computed after polishing; for the scale case it is the first-order solver's own certificate "
             "(same formula, exact cone projections) given in the status.", ""]
     for name in args.cases:
-        run_case_subprocess(name, rows)
+        run_case_subprocess(name, rows, args.solvers)
     write_results(RESULTS, rows)
 
 
