@@ -161,3 +161,18 @@ def test_certificate_gap_is_nonnegative_for_random_networks():
         )
         assert certificate.dual_gap >= -1e-9
         assert not certificate.certified
+
+
+def test_certificate_text_says_what_is_proven():
+    from sklearn_convexrelu.program.certificate import Certificate, describe_coverage
+
+    def text(exact, gap):
+        return str(Certificate(primal=1.0, lower_bound=1.0 - gap, dual_gap=gap, relative_gap=gap, kappa_ratio=1.0,
+                               exact=exact, n_patterns=7, coverage=describe_coverage(7, exact), tol=1e-6))
+
+    assert text(True, 1e-8).startswith("certified globally optimal")
+    sampled = text(False, 1e-8)  # optimal over the sampled patterns: says so, and that it is not global
+    assert sampled.startswith("optimal over the covered patterns only, not certified globally")
+    assert "7 sampled activation patterns" in sampled
+    for exact in (True, False):
+        assert text(exact, 1e-3).startswith("not certified:")

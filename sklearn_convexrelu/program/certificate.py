@@ -57,7 +57,12 @@ class Certificate:
         return bool(self.exact and self.relative_gap <= self.tol)
 
     def __str__(self):
-        verdict = "certified globally optimal" if self.certified else "not certified"
+        if self.certified:
+            verdict = "certified globally optimal"
+        elif self.relative_gap <= self.tol:  # sampled or searched patterns: optimal over them only
+            verdict = "optimal over the covered patterns only, not certified globally"
+        else:
+            verdict = "not certified"
         return (
             f"{verdict}: relative duality gap {self.relative_gap:.2e} (tol {self.tol:.0e}), "
             f"max kappa/alpha {self.kappa_ratio:.6f}, over {self.coverage}"
