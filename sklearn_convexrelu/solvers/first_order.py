@@ -131,9 +131,9 @@ def _bounded_qp(H, b, free, x, max_iter):
 class _ShrinkingPassiveSolves:
     """Minimisers of ``½ xᵀHx − bᵀx`` on passive sets that shrink, from one Cholesky factorisation.
 
-    On the passive set ``P₀`` of the last factorisation, with the variables ``D ⊂ P₀`` dropped since
-    held at zero by multipliers (bordering): ``x = y₀ − Y λ`` with ``y₀ = H₀⁻¹ b``, ``Y = H₀⁻¹ E_D``
-    and ``(E_Dᵀ Y) λ = y₀[D]``. Each drop costs one solve with the factor instead of a factorisation;
+    On the passive set ``P₀`` of the last factorisation, the variables ``D ⊂ P₀`` dropped since then
+    are held at zero by Lagrange multipliers λ (bordering): ``x = y₀ − Y λ`` with ``y₀ = H₀⁻¹ b``,
+    ``Y = H₀⁻¹ E_D`` and ``(E_Dᵀ Y) λ = y₀[D]``. Each drop costs one solve with the factor instead of a factorisation;
     a variable that enters (or re-enters), or more than ``|P₀| / 8`` drops, triggers a new
     factorisation.
     """
