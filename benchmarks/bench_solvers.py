@@ -198,8 +198,8 @@ def run_case_subprocess(name, rows, solvers=None, env=None):
     """One case in a fresh process: the solvers of earlier cases (e.g. SCS's OpenMP threads) cannot
     slow it down, and its own peak memory is reported for the scale case. ``env`` (e.g. a
     ``PYTHONPATH`` naming another checkout of the package) is the child's environment."""
-    done = subprocess.run([sys.executable, __file__, "--cases", name, "--child", *(["--solvers", *solvers] if solvers else [])],
-                          capture_output=True, text=True, check=False, env=env)
+    command = [sys.executable, __file__, "--cases", name, "--child", *(["--solvers", *solvers] if solvers else [])]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     print(done.stdout, done.stderr[-3000:], flush=True)
     payload = json.loads(done.stdout.strip().splitlines()[-1])
     rows += payload["rows"]

@@ -322,7 +322,7 @@ class FirstOrderSolver:
         gram = state.weighted_gram(W[:, 0, 0]) if squared else None  # W = (s / n) I: fixed, cached
         for k, rows in enumerate(by_output):
             for l, cols in enumerate(by_output):
-                if not (rows.size and cols.size) or (k != l and (squared or K == 1)):
+                if not (rows.size and cols.size) or (k != l and squared):  # squared loss: W diagonal
                     continue
                 if squared:
                     H[np.ix_(rows, cols)] = gram[np.ix_(rows, cols)]
