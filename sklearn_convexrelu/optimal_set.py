@@ -41,11 +41,12 @@ import warnings
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
-from scipy.optimize import linprog, nnls
+from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import pdist, squareform
 from sklearn.utils import check_random_state
 
+from ._nnls import nnls
 from .network import TwoLayerReLUNetwork
 from .program.cones import _cone_rows, cone_kappas, project_onto_cone
 from .program.losses import get_loss
@@ -362,7 +363,7 @@ def _least_distance(G, h):
     E = np.vstack([G.T, h[None, :]])
     f = np.zeros(q + 1)
     f[-1] = 1.0
-    y, _ = nnls(E, f, maxiter=50 * (m + q + 1))
+    y, _ = nnls(E, f)
     residual = E @ y - f
     if abs(residual[-1]) <= 1e-14:
         return None  # infeasible in floating point
@@ -1197,7 +1198,7 @@ def optimal_set_from_fit(X_aug, arrangements, Y, s, loss, alpha, solution, predi
     n, K = Y.shape
     A = _placed_fits(fits, atom_outputs, K, loss.name, fit_intercept).reshape(n * K, n_atoms)
     b = _nuisance_projector(loss.name, K, fit_intercept)(target).ravel()
-    anchor = nnls(A, b, maxiter=50 * max(n_atoms, 1))[0] if n_atoms else np.zeros(0)
+    anchor = nnls(A, b)[0] if n_atoms else np.zeros(0)
     projection_residual = np.linalg.norm(A @ anchor - b) / max(np.linalg.norm(b), _TINY)
     mass = float(anchor.sum())
     scale = max(mass, _TINY)

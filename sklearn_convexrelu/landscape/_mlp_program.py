@@ -31,8 +31,8 @@ solved by the method of multipliers (a few :func:`scipy.optimize.nnls` calls).
 """
 
 import numpy as np
-from scipy.optimize import nnls
 
+from .._nnls import nnls
 from ..program.operators import adjoint
 
 __all__ = ["bias_free_kappas"]
@@ -59,7 +59,7 @@ def _min_norm_tau(X, signs, g_w, target):
         # min_ρ≥0 ‖g_w + Bρ‖² + μ (signsᵀρ − target + multiplier/μ)²
         lhs = np.vstack([B, np.sqrt(mu) * signs])
         rhs = np.concatenate([-g_w, [np.sqrt(mu) * (target - multiplier / mu)]])
-        rho, _ = nnls(lhs, rhs, maxiter=50 * lhs.shape[1])
+        rho, _ = nnls(lhs, rhs)
         violation = signs @ rho - target
         multiplier += mu * violation
         if abs(violation) <= _EQUALITY_RTOL * (abs(target) + np.sum(rho) + 1.0):

@@ -4,9 +4,9 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import nnls
 from sklearn.utils import check_random_state
 
+from .._nnls import nnls
 from ..network import TwoLayerReLUNetwork
 from ..program.losses import encode_targets
 from .nonconvex import _train_batch

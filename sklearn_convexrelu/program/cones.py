@@ -13,8 +13,8 @@ the warm start.
 """
 
 import numpy as np
-from scipy.optimize import nnls
 
+from .._nnls import nnls
 from .operators import adjoint
 
 __all__ = ["cone_kappas", "project_onto_cone", "project_onto_cones"]
@@ -65,11 +65,11 @@ def _single_projection(X_aug, pattern, a):
         return a.copy()
     scale = float(np.linalg.norm(a))
     try:
-        rho, _ = nnls(A.T, -a, maxiter=50 * A.shape[0])
+        rho, _ = nnls(A.T, -a)
         u = a + A.T @ rho
         if np.all(A @ u >= -1e-9 * scale * np.linalg.norm(A, axis=1)) and abs(u @ (u - a)) <= 1e-9 * scale**2:
             return u
-    except RuntimeError:  # scipy's iteration limit
+    except RuntimeError:  # neither NNLS method converged
         pass
     import cvxpy as cp
 
