@@ -190,7 +190,8 @@ def test_cone_projections_match_cvxpy(duplicates):
     np.testing.assert_allclose(again, U, atol=1e-12 * np.abs(U).max())
 
 
-def test_bounded_qp_matches_brute_force():
+@pytest.mark.parametrize("pivoting", [True, False])
+def test_bounded_qp_matches_brute_force(pivoting):
     rng = np.random.default_rng(0)
     m = 7
     free = np.zeros(m, dtype=bool)
@@ -199,7 +200,7 @@ def test_bounded_qp_matches_brute_force():
         B = rng.standard_normal((5, m))
         H = B.T @ B + 1e-3 * np.eye(m)
         b = rng.standard_normal(m)
-        x = _bounded_qp(H, b, free, np.zeros(m), max_iter=100)
+        x = _bounded_qp(H, b, free, np.zeros(m), max_iter=100, pivoting=pivoting)
         best = np.inf
         for support in itertools.product([False, True], repeat=m - 2):  # every candidate active set
             passive = np.r_[True, True, support]

@@ -83,7 +83,7 @@ def _passive_solution(H, b, passive):
     return x
 
 
-def _bounded_qp(H, b, free, x, max_iter):
+def _bounded_qp(H, b, free, x, max_iter, pivoting=True):
     """Minimise ``½ xᵀHx − bᵀx`` subject to ``x_j ≥ 0`` where not ``free`` (``H`` positive definite).
 
     Block principal pivoting (Júdice & Pires, 1994), warm-started from the support of ``x``: solve on
@@ -91,7 +91,9 @@ def _bounded_qp(H, b, free, x, max_iter):
     a negative gradient in, all at once; after three swaps that do not reduce the number of wrong
     variables only the last one moves. Usually a handful of solves; if it has not finished after
     ``_PIVOTING_STEPS`` (rounding on degenerate problems can make it cycle), a monotone active-set
-    method (Lawson–Hanson style, from the feasible warm start) takes over.
+    method (Lawson–Hanson style, from the feasible warm start) takes over. With
+    ``pivoting=False`` the monotone method starts at once: on nearly singular ``H`` (more atoms
+    than samples) block pivoting seldom finishes and its solves are wasted.
 
     Parameters
     ----------
@@ -103,6 +105,8 @@ def _bounded_qp(H, b, free, x, max_iter):
         Feasible warm start.
     max_iter : int
         Passive solves of the monotone method.
+    pivoting : bool, default=True
+        Try block principal pivoting first.
 
     Returns
     -------
@@ -112,7 +116,7 @@ def _bounded_qp(H, b, free, x, max_iter):
     tol = 1e-10 * max(np.abs(b).max(initial=0.0), np.finfo(float).tiny)
     passive = free | (x > 0)
     fewest, chances = np.inf, 3
-    for _ in range(_PIVOTING_STEPS):
+    for _ in range(_PIVOTING_STEPS if pivoting else 0):
         x = _passive_solution(H, b, passive)
         wrong = (passive & ~free & (x < 0)) | (~passive & (H @ x - b < -tol))
         count = np.count_nonzero(wrong)
@@ -345,7 +349,7 @@ class FirstOrderSolver:
             self._newton(state, alpha, tol)
 
     def _newton(self, state, alpha, tol):
-        m, K = state.t.size, self.shape[0]
+        m, K, n_samples = state.t.size, self.shape[0], self.X_aug.shape[0]
         free = np.r_[np.zeros(m, dtype=bool), np.ones(K if self.fit_intercept else 0, dtype=bool)]
         outputs = self._decode(state.keys)[1]
         x = np.r_[state.t, state.c] if self.fit_intercept else state.t.copy()
@@ -355,11 +359,13 @@ class FirstOrderSolver:
             R = self.loss.residual(Z, self.Y, self.s)
             gradient = np.r_[alpha - (state.fits.T @ R)[np.arange(m), outputs], -R.sum(axis=0) if self.fit_intercept else []]
             H = self._hessian(state, _curvature(self.loss, Z, self.Y, self.s))
+            # more atoms than samples: H is singular but for the ridge, block pivoting would cycle
+            options = dict(max_iter=2 * x.size + 50, pivoting=m <= n_samples)
             try:
-                target = _bounded_qp(H, H @ x - gradient, free, x, max_iter=2 * x.size + 50)
+                target = _bounded_qp(H, H @ x - gradient, free, x, **options)
             except LinAlgError:  # numerically indefinite: a larger ridge
                 H[np.diag_indices(x.size)] += 1e-8 * np.abs(np.diag(H)).max()
-                target = _bounded_qp(H, H @ x - gradient, free, x, max_iter=2 * x.size + 50)
+                target = _bounded_qp(H, H @ x - gradient, free, x, **options)
             step_x = target - x
             slope = float(gradient @ step_x)
             if slope >= 0:
