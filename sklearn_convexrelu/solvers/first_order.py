@@ -605,11 +605,13 @@ class _Atoms:
         self.idle = np.r_[self.idle, np.zeros(keys.size, dtype=int)]
 
     def keep(self, mask):
+        if mask.all():
+            return
         self.directions, self.keys, self.fits, self.t, self.idle = (
             self.directions[:, mask], self.keys[mask], self.fits[:, mask], self.t[mask], self.idle[mask]
         )
-        done = mask[: self._gram.shape[0]]
-        self._gram = self._gram.compress(done, axis=0).compress(done, axis=1)  # ~4× faster than np.ix_
+        done = np.flatnonzero(mask[: self._gram.shape[0]])  # integer np.ix_: ~3× faster than boolean
+        self._gram = self._gram[np.ix_(done, done)]
 
 
 def solve_first_order(
