@@ -605,8 +605,6 @@ class _Atoms:
         self.idle = np.r_[self.idle, np.zeros(keys.size, dtype=int)]
 
     def keep(self, mask):
-        if mask.all():
-            return
         self.directions, self.keys, self.fits, self.t, self.idle = (
             self.directions[:, mask], self.keys[mask], self.fits[:, mask], self.t[mask], self.idle[mask]
         )
