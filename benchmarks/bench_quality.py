@@ -71,7 +71,11 @@ def problems():
 
 def score(network, X, y, loss):
     """R² for regression, accuracy for the binary classifier (output > 0 is class 1)."""
-    out = network.predict(X)
+    return score_output(network.predict(X), y, loss)
+
+
+def score_output(out, y, loss):
+    """:func:`score` from the network's outputs ``out`` on ``X``."""
     if loss == "log_loss":
         return float(np.mean((out > 0) == (y == 1)))
     return float(1 - np.mean((out - y) ** 2) / np.var(y))
@@ -125,13 +129,14 @@ def run_adam(X, X_test, y, y_test, loss, alpha, hidden_bias, width):
 def bootstrap_difference(first, second, X_test, y_test, loss):
     """Test score of ``first`` minus that of ``second`` and its 95 % paired bootstrap interval."""
     rng = np.random.default_rng(0)
+    out_first, out_second = first.predict(X_test), second.predict(X_test)
     differences = []
     for _ in range(BOOTSTRAP):
         index = rng.integers(0, len(y_test), len(y_test))
-        differences.append(score(first, X_test[index], y_test[index], loss)
-                           - score(second, X_test[index], y_test[index], loss))
+        differences.append(score_output(out_first[index], y_test[index], loss)
+                           - score_output(out_second[index], y_test[index], loss))
     low, high = np.percentile(differences, [2.5, 97.5])
-    return score(first, X_test, y_test, loss) - score(second, X_test, y_test, loss), low, high
+    return score_output(out_first, y_test, loss) - score_output(out_second, y_test, loss), low, high
 
 
 def run_mlp(X, X_test, y, y_test, loss, alpha, hidden_bias, width):

@@ -32,10 +32,11 @@ def nnls(A, b):
     RuntimeError
         If neither scipy's NNLS nor BVLS converges.
     """
+    limit = 50 * max(A.shape[1], 1)
     try:
-        return _scipy_nnls(A, b, maxiter=50 * max(A.shape[1], 1))
+        return _scipy_nnls(A, b, maxiter=limit)
     except RuntimeError:  # scipy's iteration limit: retry with another active-set method
-        result = lsq_linear(A, b, bounds=(0.0, np.inf), method="bvls", max_iter=50 * max(A.shape[1], 1))
+        result = lsq_linear(A, b, bounds=(0.0, np.inf), method="bvls", max_iter=limit)
     if result.status < 1:
         raise RuntimeError(
             f"Non-negative least squares of shape {A.shape} failed: scipy's nnls reached its iteration "

@@ -322,17 +322,12 @@ class FirstOrderSolver:
         size = m + (K if self.fit_intercept else 0)
         H = np.zeros((size, size))
         by_output = [np.flatnonzero(outputs == k) for k in range(K)]
-        squared = self.loss.name == "squared_error"
-        gram = state.weighted_gram(W[:, 0, 0]) if squared else None  # W = (s / n) I: fixed, cached
+        if self.loss.name == "squared_error":  # W = (s / n) I: the cached Gram matrix, zero across outputs
+            np.multiply(state.weighted_gram(W[:, 0, 0]), outputs[:, None] == outputs[None, :], out=H[:m, :m])
         for k, rows in enumerate(by_output):
             for l, cols in enumerate(by_output):
-                if not (rows.size and cols.size) or (k != l and squared):  # squared loss: W diagonal
-                    continue
-                block = np.s_[:m, :m] if K == 1 else np.ix_(rows, cols)  # one output: slices copy ~20× faster
-                if squared:
-                    H[block] = gram[block]
-                else:
-                    H[block] = state.fits[:, rows].T @ (W[:, k, l][:, None] * state.fits[:, cols])
+                if rows.size and cols.size and self.loss.name != "squared_error":
+                    H[np.ix_(rows, cols)] = state.fits[:, rows].T @ (W[:, k, l][:, None] * state.fits[:, cols])
             if self.fit_intercept and rows.size:
                 H[rows, m:] = state.fits[:, rows].T @ W[:, k, :]
                 H[m:, rows] = H[rows, m:].T
