@@ -3,11 +3,18 @@
 Each loss works on predictions ``Z`` of shape ``(n_samples, n_outputs)`` and encoded targets ``Y``
 of the same shape, with sample weights ``s`` normalised so that ``s.sum() == n_samples``:
 
-    value(Z)    = (1/n) Σ_k s_k ℓ(z_k, y_k)
-    residual(Z) = -∇_Z value(Z)                      (the dual vector r of SPEC §4)
-    dual(R)     = -value*(-R)                        (Fenchel dual; -inf outside its domain)
+    value(Z)            = (1/n) Σ_k s_k ℓ(z_k, y_k)
+    residual(Z)         = -∇_Z value(Z)              (the dual vector r of SPEC §4)
+    sample_hessians(Z)  = ∇²_{z_k} value(Z), (n, K, K) (the Hessian is block diagonal over samples)
+    dual(R)             = -value*(-R)                (Fenchel dual; -inf outside its domain)
+    optimal_intercept   = argmin_c value(Z + c)      (the unpenalised output intercept)
 
 so that for every ``R`` satisfying the dual constraints, ``dual(R)`` is a lower bound on the optimum.
+Solvers and analyses ask for these oracles and for two properties, never for the loss's name:
+
+- ``is_quadratic``: the value is quadratic in the prediction (one Newton step is exact);
+- ``shift_invariant``: adding the same constant to every output of a sample does not change the
+  value (the softmax), so predictions are determined only modulo that constant.
 """
 
 import numpy as np
@@ -20,8 +27,14 @@ class _Loss:
     """Base class: a separable convex loss of the prediction."""
 
     name = None
+    is_quadratic = False
+    shift_invariant = False
 
     def value(self, Z, Y, s):
+        raise NotImplementedError
+
+    def sample_hessians(self, Z, Y, s):
+        """Per-sample Hessians of :meth:`value` in the prediction, shape (n_samples, K, K) (SPEC §9)."""
         raise NotImplementedError
 
     def residual(self, Z, Y, s):
@@ -68,9 +81,14 @@ class _SquaredError(_Loss):
     """ℓ(z, y) = ½‖z − y‖², for regression and for ±1 / one-hot classification targets."""
 
     name = "squared_error"
+    is_quadratic = True
 
     def value(self, Z, Y, s):
         return 0.5 * float(np.sum(s[:, None] * (Z - Y) ** 2)) / Z.shape[0]
+
+    def sample_hessians(self, Z, Y, s):
+        n, K = Z.shape
+        return (s / n)[:, None, None] * np.eye(K)
 
     def residual(self, Z, Y, s):
         return s[:, None] * (Y - Z) / Z.shape[0]
@@ -101,6 +119,10 @@ class _BinaryLogLoss(_Loss):
     def residual(self, Z, Y, s):
         return s[:, None] * Y * expit(-Y * Z) / Z.shape[0]
 
+    def sample_hessians(self, Z, Y, s):
+        p = expit(Y * Z)  # ∂²/∂z² log(1 + exp(−yz)) = σ(yz) σ(−yz)
+        return (s / Z.shape[0])[:, None, None] * (p * (1 - p))[:, :, None]
+
     def dual(self, R, Y, s):
         # p_k = n y_k r_k / s_k must lie in [0, 1]; value*(−r) = Σ (s_k/n) [p log p + (1−p) log(1−p)]
         n = R.shape[0]
@@ -127,9 +149,14 @@ class _SoftmaxCrossEntropy(_Loss):
     """ℓ(z, y) = logsumexp(z) − yᵀz with one-hot y; several outputs coupled through the loss."""
 
     name = "log_loss"
+    shift_invariant = True
 
     def value(self, Z, Y, s):
         return -float(np.sum(s[:, None] * Y * log_softmax(Z, axis=1))) / Z.shape[0]
+
+    def sample_hessians(self, Z, Y, s):
+        P = softmax(Z, axis=1)  # diag(p) − p pᵀ
+        return (s / Z.shape[0])[:, None, None] * (P[:, :, None] * np.eye(Z.shape[1]) - P[:, :, None] * P[:, None, :])
 
     def residual(self, Z, Y, s):
         return s[:, None] * (Y - softmax(Z, axis=1)) / Z.shape[0]
