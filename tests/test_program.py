@@ -53,6 +53,44 @@ def test_dual_satisfies_fenchel_young_with_equality_at_the_gradient(loss_name, n
     assert loss.value(Z, Y, s) >= loss.dual(other, Y, s) - np.sum(other * Z) - 1e-12
 
 
+@pytest.mark.parametrize("loss_name, n_outputs", LOSS_CASES)
+def test_sample_hessians_are_finite_differences_of_the_residual(loss_name, n_outputs):
+    # ∇²_{z_k} value = −∂r_k/∂z_k, sample by sample (the Hessian is block diagonal over samples)
+    rng = np.random.default_rng(5)
+    Y = _targets(rng, loss_name, n_outputs)
+    s = normalized_weights(rng.uniform(0.5, 2, Y.shape[0]), Y.shape[0])
+    Z = rng.standard_normal(Y.shape)
+    loss = get_loss(loss_name, n_outputs)
+    h = 1e-6
+    expected = np.empty((Y.shape[0], n_outputs, n_outputs))
+    for l in range(n_outputs):
+        E = np.zeros(Y.shape)
+        E[:, l] = h
+        expected[:, :, l] = (loss.residual(Z - E, Y, s) - loss.residual(Z + E, Y, s)) / (2 * h)
+    hessians = loss.sample_hessians(Z, Y, s)
+    assert hessians.shape == expected.shape
+    assert np.allclose(hessians, expected, rtol=1e-6, atol=1e-10)
+    assert np.allclose(hessians, hessians.transpose(0, 2, 1))
+    if loss.is_quadratic:  # the same Hessian at any prediction
+        assert np.array_equal(loss.sample_hessians(Z + rng.standard_normal(Y.shape), Y, s), hessians)
+    if loss.shift_invariant:  # adding a constant to every output of a sample is in the kernel
+        assert np.allclose(hessians @ np.ones(n_outputs), 0, atol=1e-15)
+
+
+@pytest.mark.parametrize("loss_name, n_outputs", LOSS_CASES)
+def test_sample_values_sum_to_the_value(loss_name, n_outputs):
+    rng = np.random.default_rng(6)
+    Y = _targets(rng, loss_name, n_outputs)
+    s = normalized_weights(rng.uniform(0.5, 2, Y.shape[0]), Y.shape[0])
+    Z = rng.standard_normal(Y.shape)
+    loss = get_loss(loss_name, n_outputs)
+    assert np.isclose(loss.sample_values(Z, Y, s).sum(), loss.value(Z, Y, s), rtol=1e-13)
+    if n_outputs == 1:  # several one-output predictions as columns: one value each
+        columns = rng.standard_normal((Y.shape[0], 4))
+        expected = [loss.value(columns[:, [j]], Y, s) for j in range(4)]
+        assert np.allclose(loss.sample_values(columns, Y, s).sum(axis=0), expected, rtol=1e-13)
+
+
 def test_squared_dual_matches_spec_formula():
     rng = np.random.default_rng(2)
     y = rng.standard_normal(9)

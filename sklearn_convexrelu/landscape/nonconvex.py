@@ -8,7 +8,6 @@ convex program solves, so its stationary points can be compared with the convex 
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
 from sklearn.utils import check_random_state
 
 from ..network import TwoLayerReLUNetwork
@@ -56,10 +55,8 @@ class _Batch:
 
     def __init__(self, problem):
         self.X_aug = problem.X_aug
-        self.y = problem.Y[:, 0]
-        self.weights = problem.s / problem.s.size  # (1/n) s_k
+        self.loss, self.Y, self.s = problem.loss, problem.Y, problem.s
         self.alpha = problem.alpha
-        self.log_loss = problem.loss_name == "log_loss"
         self.fit_intercept = problem.fit_intercept
         self.row_norms = np.linalg.norm(self.X_aug, axis=1)
         self.penalized = np.ones(self.X_aug.shape[1])
@@ -67,12 +64,13 @@ class _Batch:
             self.penalized[-1] = 0.0
 
     def _data(self, F):
-        """Per-network data term and its derivative in the prediction F (S, n)."""
-        if self.log_loss:
-            margin = self.y * F
-            return np.logaddexp(0.0, -margin) @ self.weights, -self.weights * self.y * expit(-margin)
-        diff = F - self.y
-        return 0.5 * (diff**2) @ self.weights, self.weights * diff
+        """Per-network data term and its derivative in the prediction F (S, n).
+
+        The one-output loss is separable over samples, so the S networks' predictions are the
+        columns of one residual evaluation.
+        """
+        Z = F.T
+        return self.loss.sample_values(Z, self.Y, self.s).sum(axis=0), -self.loss.residual(Z, self.Y, self.s).T
 
     def _penalty(self, W, a):
         return 0.5 * self.alpha * (np.sum((W * W) * self.penalized[:, None], axis=(1, 2)) + np.sum(a * a, axis=1))

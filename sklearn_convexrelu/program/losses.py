@@ -4,6 +4,7 @@ Each loss works on predictions ``Z`` of shape ``(n_samples, n_outputs)`` and enc
 of the same shape, with sample weights ``s`` normalised so that ``s.sum() == n_samples``:
 
     value(Z)            = (1/n) Σ_k s_k ℓ(z_k, y_k)
+    sample_values(Z)    = the terms (s_k/n) ℓ(z_k, y_k), elementwise in Z for a separable loss
     residual(Z)         = -∇_Z value(Z)              (the dual vector r of SPEC §4)
     sample_hessians(Z)  = ∇²_{z_k} value(Z), (n, K, K) (the Hessian is block diagonal over samples)
     dual(R)             = -value*(-R)                (Fenchel dual; -inf outside its domain)
@@ -31,6 +32,12 @@ class _Loss:
     shift_invariant = False
 
     def value(self, Z, Y, s):
+        raise NotImplementedError
+
+    def sample_values(self, Z, Y, s):
+        """The terms of :meth:`value`: ``(s_k/n) ℓ(z_k, y_k)``, shape (n_samples, n_outputs) for a loss
+        separable over outputs (elementwise, so ``Z`` may hold one column per network), else
+        (n_samples, 1)."""
         raise NotImplementedError
 
     def sample_hessians(self, Z, Y, s):
@@ -86,6 +93,9 @@ class _SquaredError(_Loss):
     def value(self, Z, Y, s):
         return 0.5 * float(np.sum(s[:, None] * (Z - Y) ** 2)) / Z.shape[0]
 
+    def sample_values(self, Z, Y, s):
+        return (0.5 * s / Z.shape[0])[:, None] * (Z - Y) ** 2
+
     def sample_hessians(self, Z, Y, s):
         n, K = Z.shape
         return (s / n)[:, None, None] * np.eye(K)
@@ -115,6 +125,9 @@ class _BinaryLogLoss(_Loss):
 
     def value(self, Z, Y, s):
         return float(np.sum(s[:, None] * np.logaddexp(0.0, -Y * Z))) / Z.shape[0]
+
+    def sample_values(self, Z, Y, s):
+        return (s / Z.shape[0])[:, None] * np.logaddexp(0.0, -Y * Z)
 
     def residual(self, Z, Y, s):
         return s[:, None] * Y * expit(-Y * Z) / Z.shape[0]
@@ -153,6 +166,9 @@ class _SoftmaxCrossEntropy(_Loss):
 
     def value(self, Z, Y, s):
         return -float(np.sum(s[:, None] * Y * log_softmax(Z, axis=1))) / Z.shape[0]
+
+    def sample_values(self, Z, Y, s):
+        return -(s / Z.shape[0])[:, None] * np.sum(Y * log_softmax(Z, axis=1), axis=1, keepdims=True)
 
     def sample_hessians(self, Z, Y, s):
         P = softmax(Z, axis=1)  # diag(p) − p pᵀ

@@ -29,14 +29,18 @@ def forward(X_aug, patterns, blocks):
 def adjoint(X_aug, patterns, G):
     """Adjoint of :func:`forward`: ``X̃ᵀ D_i g_k`` for every pattern i and output k.
 
+    One matrix product ``X̃ᵀ(M ⊙ g_k)`` per output (SPEC §7); faster than a three-operand einsum.
+
     Parameters
     ----------
     X_aug : ndarray of shape (n_samples, n_dims)
-    patterns : ndarray of shape (n_samples, n_patterns), dtype bool
+    patterns : ndarray of shape (n_samples, n_patterns), dtype bool or float
+        The pattern matrix ``M`` (a 0/1 float copy gives the same result and saves a conversion
+        per call).
     G : ndarray of shape (n_samples, n_outputs)
 
     Returns
     -------
     ndarray of shape (n_outputs, n_dims, n_patterns)
     """
-    return np.einsum("nd,np,nk->kdp", X_aug, patterns, G, optimize=True)
+    return np.stack([X_aug.T @ (patterns * G[:, [k]]) for k in range(G.shape[1])])

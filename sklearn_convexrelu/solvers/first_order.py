@@ -31,8 +31,8 @@ import time
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
-from scipy.special import expit, softmax
 
+from ..program.operators import adjoint
 from ._cone_projection import ConeProjector
 from ._result import SolveResult
 from ._threads import blas_threads
@@ -59,19 +59,6 @@ _IDLE_ROUNDS = 5
 # _PROGRESS, relative) nor the best certified gap: more atoms no longer close the gap
 # (near-degenerate, interpolating fits).
 _STALL_ITERATIONS, _PROGRESS = 10, 1e-13
-
-
-def _curvature(loss, Z, Y, s):
-    """Per-sample Hessian of the data term in the prediction, shape (n_samples, K, K) (SPEC §9)."""
-    n, K = Z.shape
-    weight = (s / n)[:, None, None]
-    if loss.name == "squared_error":
-        return weight * np.eye(K)
-    if K == 1:  # logistic: ∂²/∂z² log(1 + exp(−yz)) = σ(yz) σ(−yz)
-        p = expit(Y * Z)
-        return weight * (p * (1 - p))[:, :, None]
-    P = softmax(Z, axis=1)  # softmax cross-entropy: diag(p) − p pᵀ
-    return weight * (P[:, :, None] * np.eye(K) - P[:, :, None] * P[:, None, :])
 
 
 def _passive_solution(H, b, passive):
@@ -259,8 +246,18 @@ class FirstOrderSolver:
         return self._projector.generators
 
     def atoms(self):
-        """The last solution's atoms: unit directions (d, m), sides (m,) (0: σ = +1, 1: σ = −1),
-        outputs (m,), patterns (m,) and weights (m,)."""
+        """The last solution's atoms.
+
+        Returns
+        -------
+        directions : ndarray of shape (n_dims, n_atoms)
+            Unit directions.
+        sides : ndarray of shape (n_atoms,)
+            0 for σ = +1, 1 for σ = −1.
+        outputs : ndarray of shape (n_atoms,)
+        patterns : ndarray of shape (n_atoms,)
+        weights : ndarray of shape (n_atoms,)
+        """
         state = self.state_
         side, output, pattern = self._decode(state.keys)
         return state.directions, side, output, pattern, state.t
@@ -284,7 +281,7 @@ class FirstOrderSolver:
 
     def _adjoint(self, R):
         """``X̃ᵀ D_i r_k`` for all outputs and patterns, shape (K, d, P) (SPEC §7)."""
-        return np.stack([self.X_aug.T @ (self._mask * R[:, [k]]) for k in range(R.shape[1])])
+        return adjoint(self.X_aug, self._mask, R)
 
     def _merged(self, state):
         """Blocks ``w_b = Σ_{a ∈ b} t_a u_a`` indexed by key, shape (P · 2 · K, d)."""
@@ -294,13 +291,29 @@ class FirstOrderSolver:
         return flat
 
     def blocks(self, state=None):
-        """Blocks of a solution (default: the last one) as ``(blocks_pos, blocks_neg)``, (K, d, P) each."""
+        """Blocks of a solution.
+
+        Parameters
+        ----------
+        state : solver state, default=None
+            A state of this solver; ``None`` means the last solution (:attr:`state_`).
+
+        Returns
+        -------
+        blocks_pos, blocks_neg : ndarray of shape (n_outputs, n_dims, n_patterns)
+        """
         K, d, P = self.shape
         blocks = self._merged(self.state_ if state is None else state).reshape(P, 2, K, d).transpose(1, 2, 3, 0)
         return blocks[0].copy(), blocks[1].copy()
 
     def solution(self):
-        """The last solution as ``(blocks_pos, blocks_neg, intercept)``, usable as ``init``."""
+        """The last solution, usable as ``init``.
+
+        Returns
+        -------
+        blocks_pos, blocks_neg : ndarray of shape (n_outputs, n_dims, n_patterns)
+        intercept : ndarray of shape (n_outputs,)
+        """
         return (*self.blocks(), self.state_.c.copy())
 
     def _penalty(self, state):
@@ -322,11 +335,14 @@ class FirstOrderSolver:
         size = m + (K if self.fit_intercept else 0)
         H = np.zeros((size, size))
         by_output = [np.flatnonzero(outputs == k) for k in range(K)]
-        if self.loss.name == "squared_error":  # W = (s / n) I: the cached Gram matrix, zero across outputs
+        # a quadratic loss with W = w I (the squared loss): the cached Gram matrix (its w never
+        # changes), zero across outputs
+        cached = self.loss.is_quadratic and np.array_equal(W, W[:, :1, :1] * np.eye(K))
+        if cached:
             np.multiply(state.weighted_gram(W[:, 0, 0]), outputs[:, None] == outputs[None, :], out=H[:m, :m])
         for k, rows in enumerate(by_output):
             for l, cols in enumerate(by_output):
-                if rows.size and cols.size and self.loss.name != "squared_error":
+                if rows.size and cols.size and not cached:
                     H[np.ix_(rows, cols)] = state.fits[:, rows].T @ (W[:, k, l][:, None] * state.fits[:, cols])
             if self.fit_intercept and rows.size:
                 H[rows, m:] = state.fits[:, rows].T @ W[:, k, :]
@@ -354,7 +370,7 @@ class FirstOrderSolver:
         for _ in range(_MAX_NEWTON):
             R = self.loss.residual(Z, self.Y, self.s)
             gradient = np.r_[alpha - (state.fits.T @ R)[np.arange(m), outputs], -R.sum(axis=0) if self.fit_intercept else []]
-            H = self._hessian(state, _curvature(self.loss, Z, self.Y, self.s))
+            H = self._hessian(state, self.loss.sample_hessians(Z, self.Y, self.s))
             # more atoms than samples: H is singular but for the ridge, block pivoting would cycle
             options = dict(max_iter=2 * x.size + 50, pivoting=m <= n_samples)
             try:
@@ -379,7 +395,7 @@ class FirstOrderSolver:
             x[:m] = np.maximum(x[:m], 0.0)
             Z = Z + step * step_Z
             decrease, current = current - candidate, candidate
-            if self.loss.name == "squared_error" or decrease <= 1e-3 * tol * abs(current):
+            if self.loss.is_quadratic or decrease <= 1e-3 * tol * abs(current):  # one step is exact
                 break
         state.t = x[:m]
         state.c = x[m:] if self.fit_intercept else state.c
@@ -439,8 +455,20 @@ class FirstOrderSolver:
         return np.concatenate(found_keys), np.concatenate(found_kappas), np.hstack(found_dirs), kappa_max
 
     def residual(self, state=None):
-        """Dual vector ``r = −∇L`` at a solution's prediction (default: the last solution), with the
-        intercept re-optimised when it is fitted (SPEC §4); shape (n_samples, K)."""
+        """Dual vector ``r = −∇L`` at a solution's prediction.
+
+        The intercept is re-optimised when it is fitted (SPEC §4).
+
+        Parameters
+        ----------
+        state : solver state, default=None
+            A state of this solver; ``None`` means the last solution (:attr:`state_`).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs)
+        """
+
         state = self.state_ if state is None else state
         Z = self._predict(state)
         if self.fit_intercept:
