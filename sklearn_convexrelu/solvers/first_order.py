@@ -468,7 +468,6 @@ class FirstOrderSolver:
         -------
         ndarray of shape (n_samples, n_outputs)
         """
-
         state = self.state_ if state is None else state
         Z = self._predict(state)
         if self.fit_intercept:
