@@ -84,6 +84,7 @@ class PatternSearch:
 
     @property
     def n_patterns(self):
+        """Number of patterns searched: sampled, from the seed network and found."""
         return self.n_sampled + self.n_seed + self.n_found
 
     def __str__(self):

@@ -99,6 +99,8 @@ def test_fitted_network_reproduces_the_convex_objective():
     assert reg.n_neurons_ == reg.network_.n_neurons
 
 
+# scikit-learn's MLPs are stopped early on purpose: only their weights matter here
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer:sklearn.exceptions.ConvergenceWarning")
 def test_from_mlp_matches_mlp_prediction():
     rng = np.random.default_rng(3)
     X = rng.standard_normal((30, 3))

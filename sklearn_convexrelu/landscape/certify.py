@@ -229,8 +229,24 @@ def is_global_minimum(network, X, y, alpha=None, *, tol=1e-6, **kwargs):
     ``True`` only when all activation patterns were enumerated and the relative duality gap is at
     most ``tol``; see :func:`optimality_certificate` for the inputs and keyword arguments.
 
+    Parameters
+    ----------
+    network : TwoLayerReLUNetwork, fitted ConvexReLURegressor, ConvexReLUClassifier, MLPRegressor or MLPClassifier
+        The network to check.
+    X : array-like of shape (n_samples, n_features)
+        The training data of the objective.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Targets, as for :func:`optimality_certificate`.
+    alpha : float, default=None
+        Regularisation of (NC); read from the estimator when ``None``.
+    tol : float, default=1e-6
+        Relative gap below which the network counts as certified.
+    **kwargs : dict
+        The other keyword arguments of :func:`optimality_certificate`.
+
     Returns
     -------
     bool
+        ``NetworkCertificate.certified``.
     """
     return optimality_certificate(network, X, y, alpha, tol=tol, **kwargs).certified

@@ -76,6 +76,7 @@ class StationarySubproblem:
 
     @property
     def n_escapes(self):
+        """Number of escape (pattern, sign) pairs."""
         return int(self.escape_signs.size)
 
     def __repr__(self):

@@ -207,6 +207,18 @@ def get_loss(name, n_outputs):
     """Return the loss object for ``name`` and the number of outputs.
 
     ``"log_loss"`` is the logistic loss for one output and the softmax cross-entropy for several.
+
+    Parameters
+    ----------
+    name : {"squared_error", "log_loss"}
+        Name of the loss.
+    n_outputs : int
+        Number of outputs of the network.
+
+    Returns
+    -------
+    loss : loss object
+        Value, gradient, Hessian, dual and optimal intercept of the data term.
     """
     if name == "squared_error":
         return _SquaredError()
@@ -222,6 +234,19 @@ def encode_targets(y, loss, n_outputs=None):
     - ``"log_loss"`` with one output: labels in {-1, +1} (or {0, 1}).
     - ``"log_loss"`` with ``n_outputs >= 2``: integer class indices in ``[0, n_outputs)`` of shape
       (n_samples,), or a one-hot array of shape (n_samples, n_outputs).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Targets, as above.
+    loss : {"squared_error", "log_loss"}
+        Name of the loss.
+    n_outputs : int, default=None
+        Number of outputs for ``"log_loss"``; ``None`` means one.
+
+    Returns
+    -------
+    Y : ndarray of shape (n_samples, n_outputs)
     """
     y = np.asarray(y, dtype=float)
     if loss == "squared_error":
@@ -245,7 +270,19 @@ def encode_targets(y, loss, n_outputs=None):
 
 
 def normalized_weights(sample_weight, n_samples):
-    """Sample weights rescaled to sum to ``n_samples`` (SPEC §1); ones when ``None``."""
+    """Sample weights rescaled to sum to ``n_samples`` (SPEC §1); ones when ``None``.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,) or None
+        Finite, non-negative, not all zero.
+    n_samples : int
+        Number of samples.
+
+    Returns
+    -------
+    s : ndarray of shape (n_samples,)
+    """
     if sample_weight is None:
         return np.ones(n_samples)
     s = np.asarray(sample_weight, dtype=float).reshape(-1)

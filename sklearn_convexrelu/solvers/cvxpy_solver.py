@@ -77,6 +77,19 @@ class CvxpyProgram:
     def solve(self, alpha, *, tol=1e-6, max_iter=1000, solver=None, verbose=False):
         """Solve for one ``alpha``; Clarabel first, SCS as the fallback.
 
+        Parameters
+        ----------
+        alpha : float
+            Regularisation strength; only this parameter changes between solves.
+        tol : float, default=1e-6
+            Requested accuracy; the solvers' tolerances are set to ``min(tol, 1e-8) / 10``.
+        max_iter : int, default=1000
+            Iteration limit of Clarabel (ten times this for SCS).
+        solver : str, default=None
+            A cvxpy solver name to use alone; ``None`` tries Clarabel, then SCS.
+        verbose : bool, default=False
+            Print the solver's log.
+
         Returns
         -------
         SolveResult

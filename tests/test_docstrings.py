@@ -1,0 +1,201 @@
+"""Every public function, class and method documents its actual parameters (numpydoc).
+
+Public names are the ``__all__`` of the package and of its public modules (no component of the
+module path starts with an underscore; a public module without ``__all__`` contributes the public
+functions and classes it defines), plus the public methods and properties of public classes that
+are defined in this package. For each:
+
+- the docstring has a summary line;
+- the numpydoc ``Parameters`` section names the signature's parameters, in order (``self``/``cls``
+  dropped, ``*args``/``**kwargs`` written as such); a class is checked against its constructor, and
+  a dataclass that is a result record may document its fields under ``Attributes`` instead;
+- a function or method that returns a value has a ``Returns`` (or ``Yields``) section.
+"""
+
+import ast
+import dataclasses
+import importlib
+import inspect
+import pkgutil
+import textwrap
+import warnings
+
+import pytest
+from numpydoc.docscrape import NumpyDocString
+
+import sklearn_convexrelu
+
+PACKAGE = sklearn_convexrelu.__name__
+
+
+def _public_modules():
+    modules = [sklearn_convexrelu]
+    for info in pkgutil.walk_packages(sklearn_convexrelu.__path__, prefix=PACKAGE + "."):
+        parts = info.name.split(".")[1:]
+        if any(part.startswith("_") for part in parts) or parts[-1] in ("conftest", "tests"):
+            continue
+        modules.append(importlib.import_module(info.name))
+    return modules
+
+
+def _ours(obj):
+    return (getattr(obj, "__module__", None) or "").startswith(PACKAGE)
+
+
+def _module_names(module):
+    if hasattr(module, "__all__"):
+        return list(module.__all__)
+    return [
+        name for name, obj in vars(module).items()
+        if not name.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj))
+        and obj.__module__ == module.__name__
+    ]
+
+
+def _public_objects():
+    """``(qualified name, object, kind)`` for every public function, class, method and property."""
+    found = {}
+    for module in _public_modules():
+        for name in _module_names(module):
+            obj = getattr(module, name)
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and _ours(obj):
+                found.setdefault(f"{obj.__module__}.{obj.__qualname__}", (obj, "class" if inspect.isclass(obj) else "function"))
+    for qualname, (cls, kind) in list(found.items()):
+        if kind != "class":
+            continue
+        for klass in reversed(cls.__mro__):  # a subclass's own definition wins
+            if not _ours(klass):
+                continue
+            for name, attr in vars(klass).items():
+                if name.startswith("_"):
+                    continue
+                if isinstance(attr, property):
+                    found[f"{qualname}.{name}"] = (attr, "property")
+                elif isinstance(attr, (staticmethod, classmethod)) and _ours(attr.__func__):
+                    found[f"{qualname}.{name}"] = (attr, "method")
+                elif inspect.isfunction(attr) and _ours(attr):
+                    found[f"{qualname}.{name}"] = (attr, "method")
+                elif inspect.isfunction(getattr(attr, "fn", None)) and _ours(attr.fn):  # available_if
+                    found[f"{qualname}.{name}"] = (attr.fn, "method")
+    return sorted((name, obj, kind) for name, (obj, kind) in found.items())
+
+
+PUBLIC = _public_objects()
+
+
+def _signature_names(func, drop_first):
+    names = []
+    for parameter in inspect.signature(func).parameters.values():
+        if parameter.kind is parameter.VAR_POSITIONAL:
+            names.append("*" + parameter.name)
+        elif parameter.kind is parameter.VAR_KEYWORD:
+            names.append("**" + parameter.name)
+        else:
+            names.append(parameter.name)
+    return names[1:] if drop_first else names
+
+
+def _documented_names(section):
+    # "fit_intercept, exact : bool" documents two parameters
+    return [name.strip() for entry in section for name in entry.name.split(",") if name.strip()]
+
+
+def _returns_value(func):
+    """Whether the function's own body has ``return <value>`` or ``yield``."""
+    try:
+        source = textwrap.dedent(inspect.getsource(func))
+    except (OSError, TypeError):
+        return False
+    tree = ast.parse(source).body[0]
+
+    def walk(node):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                continue
+            if isinstance(child, (ast.Yield, ast.YieldFrom)):
+                return True
+            if isinstance(child, ast.Return) and child.value is not None and not (
+                isinstance(child.value, ast.Constant) and child.value.value is None
+            ):
+                return True
+            if walk(child):
+                return True
+        return False
+
+    return walk(tree)
+
+
+def _constructor_names(cls):
+    """The constructor's parameters, or ``None`` when the class does not define one."""
+    if dataclasses.is_dataclass(cls):
+        return [field.name for field in dataclasses.fields(cls) if field.init]
+    for klass in cls.__mro__:
+        if "__init__" in vars(klass):
+            return _signature_names(klass.__init__, drop_first=True) if _ours(klass) else None
+    return None
+
+
+def _problems(obj, kind):
+    doc = inspect.getdoc(obj.fget if kind == "property" else obj)
+    if not doc:
+        return ["no docstring"]
+    problems = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        parsed = NumpyDocString(doc)
+    problems += [f"numpydoc: {warning.message}" for warning in caught]
+    if not "".join(parsed["Summary"]).strip():
+        problems.append("no summary line")
+    if kind == "property":
+        return problems
+
+    func = obj.__func__ if isinstance(obj, (staticmethod, classmethod)) else obj
+    if kind == "class":
+        expected = _constructor_names(obj)
+        documented = _documented_names(parsed["Parameters"])
+        if expected is not None and dataclasses.is_dataclass(obj) and not documented:
+            # a result record documents its fields as attributes; properties may be listed too
+            attributes = _documented_names(parsed["Attributes"])
+            stale = [name for name in attributes if name not in expected and not hasattr(obj, name)]
+            if stale:
+                problems.append(f"Attributes documents {stale}, which the class does not have")
+            documented = [name for name in attributes if name in expected]
+        if expected is not None and documented != expected:
+            problems.append(f"documented parameters {documented} != signature {expected}")
+        return problems
+
+    expected = _signature_names(func, drop_first=not isinstance(obj, staticmethod) and kind == "method")
+    documented = _documented_names(parsed["Parameters"])
+    if documented != expected:
+        problems.append(f"documented parameters {documented} != signature {expected}")
+    if _returns_value(func) and not (parsed["Returns"] or parsed["Yields"]):
+        problems.append("returns a value but has no Returns section")
+    return problems
+
+
+def _misdocumented(X, y, *, alpha=1.0):
+    """A function whose docstring is out of date.
+
+    Parameters
+    ----------
+    y : ndarray
+    X : ndarray
+    """
+    return X
+
+
+def test_checker_flags_mismatches():
+    problems = _problems(_misdocumented, "function")
+    assert any("!= signature ['X', 'y', 'alpha']" in problem for problem in problems)
+    assert "returns a value but has no Returns section" in problems
+
+
+def test_public_names_found():
+    names = {name.rsplit(".", 1)[-1] for name, _, _ in PUBLIC}
+    assert {"ConvexReLURegressor", "fit", "convex_relu_path", "optimality_certificate"} <= names
+
+
+@pytest.mark.parametrize(("name", "obj", "kind"), PUBLIC, ids=[name for name, _, _ in PUBLIC])
+def test_docstring_documents_parameters(name, obj, kind):
+    problems = _problems(obj, kind)
+    assert not problems, f"{name}:\n  " + "\n  ".join(problems)
