@@ -1,7 +1,5 @@
 """Tests of the regularisation path (SPEC §4, §7, §8)."""
 
-import warnings
-
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
@@ -178,6 +176,4 @@ def test_invalid_alphas(data_1d):
     X, y = data_1d
     for alphas in ([0.1, -1.0], [], 0):
         with pytest.raises(ValueError, match="alphas"):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                convex_relu_path(X, y, alphas=alphas)
+            convex_relu_path(X, y, alphas=alphas)
