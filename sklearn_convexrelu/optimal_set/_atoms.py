@@ -1,0 +1,171 @@
+"""Atoms: the unit directions along which the neurons of optimal networks point (SPEC §5).
+
+One model shared by the optimal set and the landscape tools. An atom is a direction ``â`` in
+``X̃`` coordinates (hidden bias last), normalised on the penalised coordinates (``‖Pâ‖ = 1``; all
+of them unless the hidden bias is unpenalised, SPEC §6 (ii)), with the sign ``σ`` of its output
+weight and the output it feeds. A neuron on atom ``k`` with coefficient ``c > 0`` is the balanced
+neuron ``(√c â_k, σ_k √c)``; its block is ``c â_k`` and its fit ``c f_k``, ``f_k = σ_k (X̃ â_k)_+``.
+"""
+
+import numpy as np
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial.distance import cdist, pdist, squareform
+
+from ..network import TwoLayerReLUNetwork
+
+__all__ = ["Atoms", "merge_directions"]
+
+_TINY = np.finfo(float).tiny
+
+
+def merge_directions(units, keys, tolerance):
+    """Group label of each unit vector: equal ``keys`` rows and directions closer than ``tolerance``.
+
+    Parameters
+    ----------
+    units : ndarray of shape (m, d)
+    keys : ndarray of shape (m, n_keys)
+        Only rows with equal keys (e.g. output and sign) are merged.
+    tolerance : float
+
+    Returns
+    -------
+    ndarray of shape (m,)
+        Labels numbered in the order of each group's first member (transitive closure of
+        "closer than ``tolerance``").
+    """
+    if units.shape[0] == 0:
+        return np.zeros(0, dtype=int)
+    close = squareform(pdist(units)) <= tolerance
+    close &= (keys[:, None, :] == keys[None, :, :]).all(axis=2)
+    _, labels = connected_components(close, directed=False)
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty(first.size, dtype=int)
+    rank[np.argsort(first)] = np.arange(first.size)
+    return rank[inverse.reshape(-1)]
+
+
+class Atoms:
+    """Unit directions with a sign and an output each.
+
+    Parameters
+    ----------
+    directions : array-like of shape (n_atoms, n_dims)
+        Normalised on the first ``n_penalized`` coordinates.
+    signs : array-like of shape (n_atoms,)
+        ``+1`` or ``-1``.
+    outputs : array-like of shape (n_atoms,), default=None
+        Output fed by each atom; all zero when ``None``.
+    """
+
+    def __init__(self, directions, signs, outputs=None):
+        self.directions = np.asarray(directions, dtype=float).reshape(len(signs), -1)
+        self.signs = np.asarray(signs, dtype=int).reshape(-1)
+        self.outputs = np.zeros(self.signs.size, dtype=int) if outputs is None else np.asarray(outputs, dtype=int)
+
+    def __len__(self):
+        return self.signs.size
+
+    @classmethod
+    def from_blocks(cls, blocks, signs, outputs=None, n_penalized=None):
+        """Atoms and coefficients ``‖Pv‖`` of the blocks ``v`` with a nonzero penalised part.
+
+        Parameters
+        ----------
+        blocks : ndarray of shape (m, n_dims)
+        signs : ndarray of shape (m,)
+        outputs : ndarray of shape (m,), default=None
+        n_penalized : int, default=None
+            Number of leading penalised coordinates (``None``: all).
+
+        Returns
+        -------
+        atoms : Atoms
+        coefficients : ndarray of shape (n_atoms,)
+        index : ndarray of shape (n_atoms,)
+            The rows of ``blocks`` kept.
+        """
+        norms = np.linalg.norm(blocks[:, :n_penalized], axis=1)
+        keep = np.flatnonzero(norms > 0)
+        outputs = None if outputs is None else np.asarray(outputs)[keep]
+        return cls(blocks[keep] / norms[keep, None], np.asarray(signs)[keep], outputs), norms[keep], keep
+
+    def subset(self, index):
+        """The atoms ``index`` (integer or boolean array)."""
+        return Atoms(self.directions[index], self.signs[index], self.outputs[index])
+
+    def concat(self, other):
+        """These atoms followed by ``other``'s."""
+        return Atoms(
+            np.vstack([self.directions, other.directions]), np.concatenate([self.signs, other.signs]),
+            np.concatenate([self.outputs, other.outputs]),
+        )
+
+    def fits(self, X_aug):
+        """``f_k = σ_k (X̃ â_k)_+``, shape (n_samples, n_atoms)."""
+        return self.signs * np.maximum(X_aug @ self.directions.T, 0.0)
+
+    def placed(self, fits, n_outputs):
+        """The fits on their outputs, shape (n_samples, n_outputs, n_atoms)."""
+        placed = np.zeros((fits.shape[0], n_outputs, len(self)))
+        placed[:, self.outputs, np.arange(len(self))] = fits
+        return placed
+
+    def network(self, index, coefficients, intercept, *, hidden_bias):
+        """Neuron ``(√c_j â, σ √c_j)`` on atom ``index[j]`` for each coefficient ``c_j ≥ 0`` (SPEC §3.1).
+
+        Parameters
+        ----------
+        index : ndarray of shape (n_neurons,)
+        coefficients : ndarray of shape (n_neurons,)
+        intercept : ndarray of shape (n_outputs,)
+        hidden_bias : bool
+            Whether the last coordinate of the directions is the hidden bias.
+
+        Returns
+        -------
+        TwoLayerReLUNetwork
+        """
+        index = np.asarray(index, dtype=int)
+        root = np.sqrt(np.asarray(coefficients, dtype=float))
+        W = (self.directions[index] * root[:, None]).T
+        intercept = np.atleast_1d(np.asarray(intercept, dtype=float))
+        A = np.zeros((index.size, intercept.size))
+        A[np.arange(index.size), self.outputs[index]] = self.signs[index] * root
+        if hidden_bias:
+            return TwoLayerReLUNetwork(W[:-1], W[-1], A, intercept)
+        return TwoLayerReLUNetwork(W, np.zeros(index.size), A, intercept)
+
+    def match(self, network, *, hidden_bias, n_penalized=None):
+        """Each neuron's nearest atom of its output and sign, and what matching needs to know.
+
+        Parameters
+        ----------
+        network : TwoLayerReLUNetwork
+        hidden_bias : bool
+        n_penalized : int, default=None
+            Leading coordinates normalised in the atoms (``None``: all).
+
+        Returns
+        -------
+        nearest : ndarray of shape (n_neurons,)
+            The nearest atom (0 when there is none).
+        distance : ndarray of shape (n_neurons,)
+            Distance of the neuron's unit direction to that atom (``inf`` when there is none).
+        w_norm, a : ndarray of shape (n_neurons,)
+            ``‖Pw̃_j‖`` and the largest output weight (signed) of each neuron.
+        a_norm : ndarray of shape (n_neurons,)
+            ``‖a_j‖`` over all outputs.
+        """
+        W = np.vstack([network.hidden_weights, network.hidden_bias]) if hidden_bias else network.hidden_weights
+        A = network.output_weights
+        w_norm, a_norm = np.linalg.norm(W[:n_penalized], axis=0), np.linalg.norm(A, axis=1)
+        out = np.argmax(np.abs(A), axis=1)
+        a = A[np.arange(A.shape[0]), out]
+        units = W.T / np.maximum(w_norm, _TINY)[:, None]
+        distance = cdist(units, self.directions) if len(self) else np.zeros((units.shape[0], 0))
+        distance[(self.outputs[None, :] != out[:, None]) | (self.signs[None, :] != np.sign(a)[:, None])] = np.inf
+        if not len(self):
+            return np.zeros(W.shape[1], dtype=int), np.full(W.shape[1], np.inf), w_norm, a, a_norm
+        nearest = np.argmin(distance, axis=1)
+        return nearest, distance[np.arange(W.shape[1]), nearest], w_norm, a, a_norm

@@ -1,0 +1,233 @@
+"""The polytope of optimal atom coefficients (SPEC §5).
+
+``𝒞 = {c ≥ 0 : A c = b, Σ_k c_k = mass}``: ``A`` holds the atom fits placed on their outputs with
+what the objective cannot see projected out (a constant per output when the intercept is fitted,
+a constant across classes for the softmax), ``b`` the optimal prediction treated the same way, and
+``mass`` the least total coefficient that reproduces it. For true atoms the mass row is implied by
+``A c = b`` (``r*ᵀ f_k = alpha`` for every tight atom); it keeps candidate atoms that are not tight
+out of 𝒞 (SPEC §5: every point has the same penalty ``alpha · mass``). Points are written
+``c = particular + N u`` with an orthonormal basis ``N`` of the directions of the affine hull.
+"""
+
+import itertools
+import math
+
+import numpy as np
+from scipy.optimize import linprog
+
+from .._nnls import nnls
+from ._tolerances import FREE_RTOL, MAX_BASES, ZERO_RTOL
+
+__all__ = ["CoefficientPolytope"]
+
+_TINY = np.finfo(float).tiny
+# HiGHS tolerances for the linear programs over the (normalised) polytope.
+_LP_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
+
+
+def _row_null(A, tolerance):
+    """Orthonormal bases of the row space (m, r) and of the null space (m, m − r) of ``A``."""
+    m = A.shape[1]
+    if m == 0:
+        return np.zeros((0, 0)), np.zeros((0, 0))
+    _, sv, vt = np.linalg.svd(A, full_matrices=A.shape[0] < m)  # vt is (m, m) either way
+    rank = int(np.sum(sv > tolerance * sv[0])) if sv.size and sv[0] > 0 else 0
+    return vt[:rank].T, vt[rank:].T
+
+
+def _least_mass(anchor, row):
+    """``argmin Σ z`` over ``{z ≥ 0 : rowᵀ z = rowᵀ anchor}`` (one LP), or ``anchor`` if it fails."""
+    if row.shape[1] == 0:
+        return np.zeros_like(anchor)
+    result = linprog(
+        np.ones(anchor.size), A_eq=row.T, b_eq=row.T @ anchor, bounds=[(0.0, None)] * anchor.size,
+        method="highs", options=_LP_OPTIONS,
+    )
+    if result.status != 0 or result.x.sum() > anchor.sum():
+        return anchor
+    return np.maximum(result.x, 0.0)
+
+
+def _free_atoms(point, null, threshold):
+    """Coordinates that some ``point + null @ u ≥ 0`` makes larger than about ``threshold``.
+
+    One LP: maximise ``Σ z_k`` with ``0 ≤ z_k ≤ min(c_k, threshold)``. Averaging shows that at the
+    optimum ``z_k = threshold`` for every coordinate that can reach ``m · threshold``.
+    """
+    m, q = null.shape
+    if q == 0:
+        return point > threshold / 2
+    result = linprog(
+        np.concatenate([np.zeros(q), -np.ones(m)]), A_ub=np.hstack([-null, np.eye(m)]), b_ub=point,
+        bounds=[(None, None)] * q + [(0.0, threshold)] * m, method="highs", options=_LP_OPTIONS,
+    )
+    return (result.x[q:] if result.status == 0 else point) > threshold / 2
+
+
+def _chebyshev_center(point, null):
+    """Centre of the largest ball inside ``{u : point + null @ u ≥ 0}`` (one LP)."""
+    q = null.shape[1]
+    result = linprog(
+        np.concatenate([np.zeros(q), [-1.0]]),
+        A_ub=np.hstack([-null, np.linalg.norm(null, axis=1)[:, None]]), b_ub=point,
+        bounds=[(None, None)] * q + [(0.0, 1.0)], method="highs", options=_LP_OPTIONS,
+    )
+    return result.x[:q] if result.status == 0 else np.zeros(q)
+
+
+def _least_distance(G, h):
+    """``argmin ‖u‖`` subject to ``G u ≥ h``, by one NNLS (Lawson & Hanson's LDP algorithm)."""
+    m, q = G.shape
+    E = np.vstack([G.T, h[None, :]])
+    f = np.zeros(q + 1)
+    f[-1] = 1.0
+    y, _ = nnls(E, f)
+    residual = E @ y - f
+    if abs(residual[-1]) <= 1e-14:
+        return None  # infeasible in floating point
+    return -residual[:q] / residual[-1]
+
+
+def max_step(coef, beta):
+    """Largest ``t ≥ 0`` with ``coef + t beta ≥ 0``, and the coefficients that reach zero there."""
+    shrinking = beta < -1e-12 * np.abs(beta).max(initial=0.0)
+    ratio = np.where(shrinking, coef / np.where(shrinking, -beta, 1.0), np.inf)
+    t = float(ratio.min(initial=np.inf))
+    return t, shrinking & (ratio <= t)
+
+
+class CoefficientPolytope:
+    """``𝒞 = {c ≥ 0 : A c = b, Σ c = mass}`` (see the module docstring).
+
+    Parameters
+    ----------
+    A : ndarray of shape (n_rows, n_atoms)
+        Placed atom fits with the nuisance projected out.
+    b : ndarray of shape (n_rows,)
+        The optimal prediction, projected the same way.
+    tolerance : float
+        Relative rank tolerance ``τ``.
+
+    Attributes
+    ----------
+    mass : float
+        The least total coefficient, the same at every point.
+    free : ndarray of shape (n_atoms,), dtype bool
+        Atoms that are positive at some point.
+    dimension : int
+    projection_residual : float
+        Relative distance from ``b`` to the cone of the columns of ``A`` (0 in exact arithmetic).
+    """
+
+    def __init__(self, A, b, tolerance):
+        m = A.shape[1]
+        self.n_atoms, self.tolerance = m, float(tolerance)
+        # least squares on the cone of the fits, then the least mass among the same fits
+        anchor = nnls(A, b)[0] if m else np.zeros(0)
+        self.projection_residual = float(np.linalg.norm(A @ anchor - b) / max(np.linalg.norm(b), _TINY))
+        scale = max(float(anchor.sum()), _TINY)
+        row, _ = _row_null(A, tolerance)
+        anchor = _least_mass(anchor / scale, row) * scale
+        self.mass = float(anchor.sum())
+        scale = max(self.mass, _TINY)
+        largest = float(np.linalg.norm(A, 2)) if m else 0.0
+        self.A = np.vstack([A, np.full((1, m), largest / math.sqrt(max(m, 1)))])  # the mass row
+        row, null = _row_null(self.A, tolerance)
+        self.free = _free_atoms(row @ (row.T @ anchor) / scale, null, FREE_RTOL) if m else np.zeros(0, dtype=bool)
+        row_free, null_free = _row_null(self.A[:, self.free], tolerance)
+        self.particular = np.zeros(m)
+        self.particular[self.free] = row_free @ (row_free.T @ anchor[self.free])
+        self.null_basis = np.zeros((m, null_free.shape[1]))
+        self.null_basis[self.free] = null_free
+        self.dimension = int(null_free.shape[1])
+        self.center = _chebyshev_center(self.particular[self.free] / scale, null_free) * scale if self.dimension else np.zeros(0)
+
+    def clean(self, coef):
+        """Rounding removed: negative and relatively tiny coefficients, and non-free atoms, are zero."""
+        keep = (coef > ZERO_RTOL * max(self.mass, _TINY)) & self.free
+        return np.where(keep, coef, 0.0)
+
+    def from_u(self, u):
+        """The point ``particular + N u``, cleaned."""
+        return self.clean(self.particular + self.null_basis @ u)
+
+    def min_norm_point(self):
+        """``argmin ‖c‖`` over 𝒞 (unique)."""
+        if self.dimension == 0:
+            return self.clean(self.particular)
+        free = self.free
+        u = _least_distance(self.null_basis[free], -self.particular[free] / self.mass)
+        return self.from_u(self.center if u is None else u * self.mass)
+
+    def prune(self, coef):
+        """A vertex with support inside that of ``coef``: while the support's columns are dependent,
+        move along a null vector until a coefficient reaches zero (SPEC §5)."""
+        coef = self.clean(coef)
+        while True:
+            support = np.flatnonzero(coef)
+            _, null = _row_null(self.A[:, support], self.tolerance)
+            if null.shape[1] == 0:
+                return coef
+            beta = null[:, 0] if np.any(null[:, 0] > 0) else -null[:, 0]
+            shrinking = np.flatnonzero(beta > 0)
+            ratios = coef[support[shrinking]] / beta[shrinking]
+            coef[support] -= ratios.min() * beta
+            coef[support[shrinking[np.argmin(ratios)]]] = 0.0
+            coef = self.clean(coef)
+
+    def vertices(self, max_count, random_state, start):
+        """Vertices (fewest positive coefficients first, at most ``max_count``) and whether all were
+        enumerated; ``start`` (a point of 𝒞) is pruned to one vertex that is always included."""
+        if self.dimension == 0:
+            return start[None, :], True
+        free = np.flatnonzero(self.free)
+        complete = math.comb(free.size, self.dimension) <= MAX_BASES
+        if complete:
+            found = self._basic_solutions(free)
+        else:
+            found = self._random_vertices(free, 4 * max_count, random_state)
+        found = np.vstack([found, self.prune(start)])
+        found = np.unique(np.round(found / self.mass, 9), axis=0) * self.mass
+        found = np.array([self.clean(c) for c in found]).reshape(-1, self.n_atoms)
+        order = np.lexsort(np.vstack([found.T[::-1], np.count_nonzero(found, axis=1)]))
+        return found[order][:max_count], complete
+
+    def _basic_solutions(self, free):
+        """Every feasible point where ``dimension`` free coefficients vanish with a regular basis."""
+        bases = free[np.array(list(itertools.combinations(range(free.size), self.dimension)))]
+        N = self.null_basis[bases]  # (n_bases, q, q)
+        sv = np.linalg.svd(N, compute_uv=False)
+        regular = sv[:, -1] > 1e-9 * sv[:, 0]
+        u = np.linalg.solve(N[regular], -self.particular[bases[regular]][:, :, None])[:, :, 0]
+        coef = self.particular + u @ self.null_basis.T
+        return coef[np.all(coef[:, free] >= -1e-9 * self.mass, axis=1)]
+
+    def _random_vertices(self, free, n_tries, rng):
+        """Vertices of LPs with random objectives over ``{u : c̄ + N u ≥ 0}``, pruned to be exact."""
+        N, point = self.null_basis[free], self.particular[free] / self.mass
+        found = []
+        for _ in range(n_tries):
+            result = linprog(
+                rng.standard_normal(self.dimension), A_ub=-N, b_ub=point,
+                bounds=[(None, None)] * self.dimension, method="highs-ds", options=_LP_OPTIONS,
+            )
+            if result.status == 0:
+                found.append(self.prune(self.from_u(result.x * self.mass)))
+        return np.array(found).reshape(-1, self.n_atoms)
+
+    def random_point(self, rng, start):
+        """A random point: hit-and-run from the Chebyshev centre (``start`` when 𝒞 is a point)."""
+        if self.dimension == 0:
+            return start.copy()
+        N, point = self.null_basis[self.free], self.particular[self.free]
+        u = self.center.copy()
+        for _ in range(10 + 5 * self.dimension):
+            direction = rng.standard_normal(self.dimension)
+            direction /= np.linalg.norm(direction)
+            slope, level = N @ direction, point + N @ u
+            up, down = slope > 1e-12, slope < -1e-12
+            low = np.max(-level[up] / slope[up], initial=-np.inf)
+            high = np.min(-level[down] / slope[down], initial=np.inf)
+            if np.isfinite(low) and np.isfinite(high):
+                u = u + rng.uniform(min(low, 0.0), max(high, 0.0)) * direction
+        return self.from_u(u)

@@ -1,0 +1,549 @@
+"""The set of all optimal networks of a solved convex program (SPEC §5)."""
+
+import warnings
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from ..exceptions import OptimalSetWarning
+from ..network import TwoLayerReLUNetwork
+from ._atoms import Atoms, merge_directions
+from ._polytope import CoefficientPolytope
+from ._refinement import dual_analysis, refine_prediction, resolve_first_order, support_accuracy
+from ._tolerances import ACCURACY_CAP, ACCURACY_FLOOR, CANDIDATE_FACTOR, REFINE_TRIGGER, TIGHT_FACTOR
+
+__all__ = ["OptimalSet", "optimal_set_from_fit"]
+
+_TINY = np.finfo(float).tiny
+
+
+@dataclass(frozen=True, eq=False)
+class _Program:
+    """The training problem an optimal set describes: data, encoded targets, weights and objective."""
+
+    X_aug: np.ndarray
+    Y: np.ndarray
+    s: np.ndarray
+    loss: object
+    alpha: float
+    fit_intercept: bool
+    hidden_bias: bool
+    exact: bool
+
+    @property
+    def X(self):
+        return self.X_aug[:, :-1] if self.hidden_bias else self.X_aug
+
+    def nuisance(self, E):
+        """Remove from ``E`` (n, K, ...) what the objective cannot see (SPEC §5): a constant per
+        output when the intercept is fitted, a constant across outputs for a shift-invariant loss."""
+        if self.fit_intercept:
+            E = E - E.mean(axis=0, keepdims=True)
+        if self.loss.shift_invariant:
+            E = E - E.mean(axis=1, keepdims=True)
+        return E
+
+
+@dataclass(frozen=True)
+class _Diagnostics:
+    """How the optimal set was obtained (see :class:`OptimalSet`'s attributes)."""
+
+    tight_cones: np.ndarray
+    cone_atoms: np.ndarray
+    accuracy: float
+    solver_accuracy: float
+    refined: bool
+    solver_coefficients: np.ndarray
+
+
+def _check_nonnegative_int(value, name, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}.")
+    return int(value)
+
+
+class OptimalSet:
+    """Every optimal network of a fitted convex program (SPEC §5).
+
+    Built by :func:`optimal_set_from_fit`; the estimators store it as ``optimal_set_``. For a loss
+    that is strictly convex in the prediction every optimal network has the same training
+    prediction ``ŷ*`` and dual vector ``r* = −∇ value(ŷ*)``; its neurons point along *atoms*, the
+    unit directions ``ŵ_k = Π_{K_i}(σ X̃ᵀ D_i r*) / alpha`` of the tight cones, with per-atom
+    coefficients ``c_k = Σ_j ‖w̃_j‖ |a_j|`` in the polytope
+    ``𝒞 = {c ≥ 0 : Σ_k c_k f_k = ŷ* − intercept}``. With sampled patterns (``exact=False``) it
+    is the set of optimal networks whose neurons use those patterns. Its tolerances are
+    documented in :mod:`sklearn_convexrelu.optimal_set`.
+
+    Parameters
+    ----------
+    program : _Program
+        The training problem.
+    atoms : Atoms
+        The atoms (tight directions, signs and outputs).
+    polytope : CoefficientPolytope
+        The polytope 𝒞 of atom coefficients.
+    diagnostics : _Diagnostics
+        How the set was obtained.
+
+    Attributes
+    ----------
+    alpha : float
+    loss : str
+    n_outputs : int
+    fit_intercept, hidden_bias : bool
+    exact : bool
+        Whether the patterns were all the activation patterns of the data.
+    prediction : ndarray of shape (n_samples, n_outputs)
+        The optimal training prediction ``ŷ*`` (computed as that of the min-norm network).
+    dual_vector : ndarray of shape (n_samples, n_outputs)
+        The dual vector ``r* = −∇ value(ŷ*)``.
+    atoms : Atoms
+        The atoms; ``directions``, ``signs``, ``outputs`` and ``fits`` repeat their arrays.
+    directions : ndarray of shape (n_atoms, n_dims)
+        Unit direction ``ŵ_k`` of each atom in ``X̃`` coordinates (hidden bias last).
+    signs : ndarray of shape (n_atoms,)
+        Sign ``σ_k ∈ {+1, −1}`` of each atom's output weight.
+    outputs : ndarray of shape (n_atoms,)
+        The output each atom feeds.
+    fits : ndarray of shape (n_samples, n_atoms)
+        ``f_k = σ_k (X̃ ŵ_k)_+``.
+    tight_cones : ndarray of shape (n_tight, 3)
+        ``(output, pattern, sign)`` of every candidate cone (``κ`` within the tolerance band).
+    cone_atoms : ndarray of shape (n_tight,)
+        The atom of each such cone (neighbouring cones sharing a direction share an atom).
+    accuracy : float
+        Measured accuracy ``ε`` of the dual vector used (after refinement).
+    solver_accuracy : float
+        The same measure at the solver's own prediction.
+    tolerance : float
+        ``τ = TIGHT_FACTOR · ε``: tight threshold, merge distance and rank tolerance.
+    refined : bool
+        Whether a refinement of the solver's solution was used.
+    projection_residual : float
+        Relative distance from the prediction to the cone of the atom fits, removed by a
+        least-squares correction (0 in exact arithmetic).
+    free_atoms : ndarray of shape (n_atoms,), dtype bool
+        Atoms that are positive at some point of 𝒞 (candidate atoms that are not tight are not).
+    dimension : int
+        Dimension of the coefficient polytope 𝒞.
+    is_unique : bool
+        ``dimension == 0``: one optimal network up to invariances 1–4 and 6 of §5.1.
+    mass : float
+        ``Σ_k c_k``, the same at every point of 𝒞 (the optimal penalty divided by alpha).
+    min_norm_coefficients : ndarray of shape (n_atoms,)
+        The point of 𝒞 of least Euclidean norm (unique).
+    solver_coefficients : ndarray of shape (n_atoms,)
+        The solver's blocks projected onto their atoms (``Σ ŵ_kᵀ v`` over the atom's cones).
+    objective : float
+        Objective (NC) of the min-norm network: the optimal value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_convexrelu import ConvexReLURegressor
+    >>> X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    >>> reg = ConvexReLURegressor(alpha=0.1, hidden_bias=False, fit_intercept=False).fit(X, np.ones(4))
+    >>> opt = reg.optimal_set_
+    >>> opt.n_atoms, opt.dimension
+    (4, 1)
+    >>> [int(np.count_nonzero(v)) for v in opt.vertices()]
+    [2, 2]
+    >>> opt.contains(opt.sample(n_neurons=7, random_state=0))
+    True
+    """
+
+    def __init__(self, program, atoms, polytope, diagnostics):
+        self._program, self.atoms, self._polytope = program, atoms, polytope
+        self.alpha = float(program.alpha)
+        self.loss = program.loss.name
+        self.n_outputs = program.Y.shape[1]
+        self.fit_intercept, self.hidden_bias, self.exact = program.fit_intercept, program.hidden_bias, program.exact
+        self.directions, self.signs, self.outputs = atoms.directions, atoms.signs, atoms.outputs
+        self.fits = atoms.fits(program.X_aug)
+        self.tight_cones, self.cone_atoms = diagnostics.tight_cones, diagnostics.cone_atoms
+        self.accuracy = float(diagnostics.accuracy)
+        self.tolerance = TIGHT_FACTOR * self.accuracy
+        self.solver_accuracy = float(diagnostics.solver_accuracy)
+        self.refined = bool(diagnostics.refined)
+        self.solver_coefficients = diagnostics.solver_coefficients
+        self.projection_residual = polytope.projection_residual
+        self.free_atoms = polytope.free
+        self.dimension = polytope.dimension
+        self.is_unique = self.dimension == 0
+        self.mass = polytope.mass
+        self.min_norm_coefficients = polytope.min_norm_point()
+        network = self.to_network(self.min_norm_coefficients)
+        self.prediction = network.output(program.X)
+        self.dual_vector = program.loss.residual(self.prediction, program.Y, program.s)
+        self.objective = program.loss.value(self.prediction, program.Y, program.s) + network.penalty(self.alpha)
+        for array in (self.directions, self.signs, self.outputs, self.fits, self.tight_cones, self.cone_atoms,
+                      self.free_atoms, self.solver_coefficients, self.min_norm_coefficients, self.prediction,
+                      self.dual_vector):
+            array.setflags(write=False)
+
+    @property
+    def n_atoms(self):
+        """int: Number of atoms."""
+        return len(self.atoms)
+
+    def __repr__(self):
+        return (
+            f"OptimalSet(n_atoms={self.n_atoms}, dimension={self.dimension}, "
+            f"is_unique={self.is_unique}, n_outputs={self.n_outputs})"
+        )
+
+    # -- coefficients <-> networks ------------------------------------------------------------
+
+    def _intercept(self, coef):
+        """Optimal output intercept of the network with atom coefficients ``coef``."""
+        program = self._program
+        if not self.fit_intercept:
+            return np.zeros(self.n_outputs)
+        gated = np.zeros((self.fits.shape[0], self.n_outputs))
+        np.add.at(gated.T, self.outputs, (self.fits * coef).T)
+        return program.loss.optimal_intercept(gated, program.Y, program.s)
+
+    def _network(self, atoms, squares, coef):
+        """Network whose neuron j is ``(√squares_j ŵ, σ √squares_j)`` on atom ``atoms[j]``."""
+        return self.atoms.network(atoms, squares, self._intercept(coef), hidden_bias=self.hidden_bias)
+
+    def _check_coef(self, coef):
+        coef = np.asarray(coef, dtype=float)
+        if coef.shape != (self.n_atoms,) or not np.all(np.isfinite(coef)) or np.any(coef < 0):
+            raise ValueError(f"coef must be a finite non-negative array of shape ({self.n_atoms},).")
+        return coef
+
+    def to_network(self, coef):
+        """The network with one neuron per positive atom coefficient (SPEC §5).
+
+        Parameters
+        ----------
+        coef : array-like of shape (n_atoms,)
+            Non-negative atom coefficients, e.g. a row of :meth:`vertices`.
+
+        Returns
+        -------
+        TwoLayerReLUNetwork
+            Neuron ``(√c_k ŵ_k, σ_k √c_k)`` for every ``c_k > 0``, in atom order, and the optimal
+            output intercept for these neurons.
+        """
+        coef = self._check_coef(coef)
+        atoms = np.flatnonzero(coef > 0)
+        return self._network(atoms, coef[atoms], coef)
+
+    # -- canonical points ------------------------------------------------------------------------
+
+    def min_norm_network(self):
+        """The optimal network of least ``‖c‖``: unique, the canonical choice (SPEC §5).
+
+        It is mapped to itself by every symmetry of the data, merges the duplicate blocks a
+        solver spreads over neighbouring cones (one neuron per atom), and does not depend on the
+        solver. The estimators use it as ``network_``.
+
+        Returns
+        -------
+        TwoLayerReLUNetwork
+            The min-norm optimal network.
+        """
+        return self.to_network(self.min_norm_coefficients)
+
+    def vertices(self, max_count=100, random_state=0):
+        """Vertices of the coefficient polytope 𝒞: the minimal optimal networks (SPEC §5).
+
+        A vertex has linearly independent atom fits, hence at most ``rank(fits) ≤ n_samples``
+        positive coefficients. All vertices are enumerated when the number of candidate bases,
+        ``C(n_free_atoms, dimension)``, is at most ``MAX_BASES``; otherwise they are found by linear
+        programs with random objectives, and by pruning the min-norm point.
+
+        Parameters
+        ----------
+        max_count : int, default=100
+            Largest number of vertices returned (at least 1).
+        random_state : int, RandomState instance or None, default=0
+            Seeds the random objectives (only when the vertices are not enumerated).
+
+        Returns
+        -------
+        vertices : ndarray of shape (n_vertices, n_atoms)
+            Atom coefficients, fewest neurons first; :meth:`to_network` maps a row to a network.
+        """
+        return self._vertices(max_count, random_state)[0]
+
+    def _vertices(self, max_count, random_state):
+        max_count = _check_nonnegative_int(max_count, "max_count")
+        if max_count < 1:
+            raise ValueError(f"max_count must be at least 1, got {max_count}.")
+        return self._polytope.vertices(max_count, check_random_state(random_state), self.min_norm_coefficients)
+
+    def minimal_network(self, *, return_proven=False, max_count=100):
+        """A vertex of 𝒞 with the fewest neurons found: a minimal optimal network (SPEC §5).
+
+        Parameters
+        ----------
+        return_proven : bool, default=False
+            Also return whether no optimal network (over these patterns) has fewer neurons. It is
+            ``True`` when all vertices were enumerated: the positive coefficients of any optimal
+            network contain the support of a vertex.
+        max_count : int, default=100
+            Vertices examined when they are not enumerated (see :meth:`vertices`).
+
+        Returns
+        -------
+        network : TwoLayerReLUNetwork
+            At most ``rank(fits)`` neurons, with linearly independent fits.
+        proven : bool
+            Only when ``return_proven=True``.
+        """
+        vertices, complete = self._vertices(max_count, 0)
+        network = self.to_network(vertices[0])
+        return (network, bool(complete)) if return_proven else network
+
+    # -- sampling --------------------------------------------------------------------------------
+
+    def sample(self, n_neurons=None, random_state=None):
+        """A random optimal network (SPEC §5).
+
+        A random point of 𝒞 (hit-and-run from its centre); each positive atom coefficient split at
+        random over several balanced neurons (Dirichlet fractions) when ``n_neurons`` is given;
+        the neurons in random order.
+
+        Parameters
+        ----------
+        n_neurons : int, default=None
+            Width of the network; ``None`` means one neuron per positive coefficient. When it is
+            smaller than the number of positive coefficients, a random vertex with at most
+            ``n_neurons`` neurons is used instead; when larger than needed, zero neurons are added
+            only if there is nothing to split.
+        random_state : int, RandomState instance or None, default=None
+
+        Returns
+        -------
+        TwoLayerReLUNetwork
+            A random optimal network.
+
+        Raises
+        ------
+        ValueError
+            If ``n_neurons`` is not a non-negative integer, or no optimal network with
+            ``n_neurons`` neurons was found.
+        """
+        n_neurons = _check_nonnegative_int(n_neurons, "n_neurons", allow_none=True)
+        rng = check_random_state(random_state)
+        coef = self._polytope.random_point(rng, self.min_norm_coefficients)
+        if n_neurons is not None and n_neurons < np.count_nonzero(coef):
+            vertices = self.vertices(max_count=100, random_state=rng)
+            small = np.flatnonzero(np.count_nonzero(vertices, axis=1) <= n_neurons)
+            if small.size == 0:
+                raise ValueError(
+                    f"No optimal network with {n_neurons} neurons was found: the smallest found has "
+                    f"{np.count_nonzero(vertices[0])} (see minimal_network)."
+                )
+            coef = vertices[rng.choice(small)]
+        atoms = np.flatnonzero(coef)
+        counts = np.ones(atoms.size, dtype=int)
+        if n_neurons is not None and atoms.size:
+            counts += rng.multinomial(n_neurons - atoms.size, np.full(atoms.size, 1 / atoms.size))
+        neuron_atoms = np.repeat(atoms, counts)
+        weights = rng.gamma(1.0, size=neuron_atoms.size)  # Dirichlet fractions within each atom
+        if atoms.size:
+            weights /= np.repeat(np.add.reduceat(weights, np.cumsum(counts) - counts), counts)
+        order = rng.permutation(neuron_atoms.size)
+        network = self._network(neuron_atoms[order], (weights * coef[neuron_atoms])[order], coef)
+        if n_neurons is not None and network.n_neurons < n_neurons:
+            from ._invariances import Invariances
+
+            network = Invariances(self).add_zero_neurons(network, n_neurons - network.n_neurons)
+        return network
+
+    # -- membership ------------------------------------------------------------------------------
+
+    def _default_tol(self, tol):
+        if tol is None:
+            return max(1e-6, self.tolerance)
+        if not isinstance(tol, Real) or not 0 <= tol < 1:
+            raise ValueError(f"tol must be a number in [0, 1), got {tol!r}.")
+        return float(tol)
+
+    def atom_coefficients(self, network, tol=None):
+        """Per-atom coefficients ``c_k = Σ_{j on atom k} ‖w̃_j‖ |a_j|`` of a network.
+
+        Every nonzero neuron is matched to the atom of its output and sign closest to its
+        direction; a neuron that is unbalanced, feeds several outputs or is farther than ``tol``
+        from every atom makes the network non-optimal, unless it is negligible (penalty at most
+        ``tol`` times the optimal penalty), in which case it is ignored.
+
+        Parameters
+        ----------
+        network : TwoLayerReLUNetwork
+        tol : float, default=None
+            Relative tolerance, as in :meth:`contains`.
+
+        Returns
+        -------
+        coef : ndarray of shape (n_atoms,) or None
+            ``None`` when a non-negligible neuron matches no atom (the network is not optimal).
+        neuron_atoms : ndarray of shape (n_neurons,) or None
+            The atom of each neuron, ``-1`` for zero and ignored neurons.
+        """
+        tol = self._default_tol(tol)
+        if not isinstance(network, TwoLayerReLUNetwork):
+            raise TypeError(f"network must be a TwoLayerReLUNetwork, got {type(network).__name__}.")
+        if not self.hidden_bias and np.any(network.hidden_bias != 0):
+            return None, None
+        if network.n_features + self.hidden_bias != self.directions.shape[1] or network.n_outputs != self.n_outputs:
+            return None, None
+        nearest, distance, w_norm, a, a_norm = self.atoms.match(network, hidden_bias=self.hidden_bias)
+        matched = (
+            (np.abs(a) >= a_norm * (1 - tol))  # one output
+            & (np.abs(w_norm - np.abs(a)) <= tol * np.maximum(w_norm, np.abs(a)))  # balanced
+            & (distance <= tol)
+        )
+        negligible = 0.5 * (w_norm**2 + a_norm**2) <= tol * max(self.mass, _TINY)
+        if not np.all(matched | negligible):
+            return None, None
+        neuron_atoms = np.where(matched, nearest, -1)
+        coef = np.bincount(nearest[matched], weights=(w_norm * np.abs(a))[matched], minlength=self.n_atoms)
+        return coef, neuron_atoms
+
+    def contains(self, network, tol=None):
+        """Whether ``network`` is an optimal network (SPEC §5).
+
+        True iff every non-negligible neuron is balanced (``‖w̃_j‖ = |a_j|``), feeds one output and
+        points along an atom of its sign and output (see :meth:`atom_coefficients`), and the
+        training prediction is the optimal one (modulo a constant across classes for the softmax
+        loss). Such a network has the optimal objective.
+
+        Parameters
+        ----------
+        network : TwoLayerReLUNetwork
+        tol : float, default=None
+            Relative tolerance on balance, on directions (distance of unit vectors) and on the
+            prediction, in [0, 1). ``None`` means ``max(1e-6, tolerance)``. The objective grows
+            quadratically away from the optimal set, so a network whose objective exceeds the
+            optimum by a relative ``δ`` (e.g. a solver's) is in the set only to about ``√δ``.
+
+        Returns
+        -------
+        bool
+        """
+        tol = self._default_tol(tol)
+        coef, _ = self.atom_coefficients(network, tol)
+        if coef is None:
+            return False
+        difference = network.output(self._program.X) - self.prediction
+        if self._program.loss.shift_invariant:
+            difference -= difference.mean(axis=1, keepdims=True)
+        scale = max(float(np.linalg.norm(self.prediction)), _TINY)
+        return bool(np.linalg.norm(difference) <= tol * scale)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _convex_value(program, prediction, blocks):
+    return program.loss.value(prediction, program.Y, program.s) + program.alpha * float(np.linalg.norm(blocks, axis=2).sum())
+
+
+def _best_dual(program, arrangements, blocks, intercept, prediction, tol):
+    """The most accurate of the solver's dual and its refinements (see :mod:`._refinement`).
+
+    Returns the prediction, the blocks, the analysis ``(kappas, directions, accuracy)``, the
+    solver's accuracy and whether a refinement was kept.
+    """
+    X_aug, patterns, Y, s, loss, alpha = program.X_aug, arrangements.patterns, program.Y, program.s, program.loss, program.alpha
+    solver_accuracy = support_accuracy(X_aug, patterns, loss.residual(prediction, Y, s), alpha, blocks)
+    best = (prediction, blocks, intercept, float(np.clip(solver_accuracy, ACCURACY_FLOOR, ACCURACY_CAP)))
+    objective = _convex_value(program, prediction, blocks)
+    refined = False
+
+    def consider(candidate_prediction, candidate_blocks, candidate_intercept):
+        """Keep a refinement that does not raise the objective and has a more accurate dual."""
+        nonlocal best, objective, refined
+        value = _convex_value(program, candidate_prediction, candidate_blocks)
+        if not value <= objective + 1e-12 * abs(objective):
+            return
+        R = loss.residual(candidate_prediction, Y, s)
+        accuracy = float(np.clip(support_accuracy(X_aug, patterns, R, alpha, candidate_blocks), ACCURACY_FLOOR, ACCURACY_CAP))
+        if accuracy < best[3] or value < objective - 1e-12 * abs(objective):
+            best, objective, refined = (candidate_prediction, candidate_blocks, candidate_intercept, accuracy), value, True
+
+    if best[3] > REFINE_TRIGGER and blocks.any():
+        _, candidate_prediction, candidate_blocks, candidate_intercept = resolve_first_order(
+            X_aug, arrangements, Y, s, loss, alpha, blocks, intercept, fit_intercept=program.fit_intercept, tol=tol,
+        )
+        consider(candidate_prediction, candidate_blocks, candidate_intercept)
+    if best[3] > ACCURACY_FLOOR and best[3] < ACCURACY_CAP:
+        R = loss.residual(best[0], Y, s)
+        newton = refine_prediction(X_aug, patterns, Y, s, loss, alpha, best[1], best[2], program.fit_intercept, R, best[3])
+        if newton is not None:
+            consider(newton[0], newton[1], best[2])
+    prediction, blocks = best[0], best[1]
+    analysis = dual_analysis(X_aug, patterns, loss.residual(prediction, Y, s), alpha, blocks)
+    return prediction, blocks, analysis, float(solver_accuracy), refined
+
+
+def optimal_set_from_fit(X_aug, arrangements, Y, s, loss, alpha, solution, prediction, *,
+                         fit_intercept, hidden_bias, tol=1e-6):
+    """Build the :class:`OptimalSet` of a solved convex program (SPEC §5).
+
+    Parameters
+    ----------
+    X_aug : ndarray of shape (n_samples, n_dims)
+    arrangements : Arrangements
+        The patterns the program was solved over.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Encoded targets.
+    s : ndarray of shape (n_samples,)
+        Positive sample weights summing to n_samples.
+    loss : loss object
+        From :func:`~sklearn_convexrelu.program.losses.get_loss`; strictly convex in the prediction
+        (the softmax up to a constant across classes).
+    alpha : float
+    solution : ConvexSolution
+        The polished solution.
+    prediction : ndarray of shape (n_samples, n_outputs)
+        Its training prediction.
+    fit_intercept, hidden_bias : bool
+    tol : float, default=1e-6
+        Relative duality gap of the solve; a refinement of the dual is solved to a fraction of it.
+
+    Returns
+    -------
+    OptimalSet
+    """
+    program = _Program(X_aug, Y, s, loss, float(alpha), bool(fit_intercept), bool(hidden_bias), bool(arrangements.exact))
+    solver_blocks = np.stack([solution.blocks_pos, solution.blocks_neg])  # (2, K, d, P)
+    target, blocks, (kappas, directions, accuracy), solver_accuracy, refined = _best_dual(
+        program, arrangements, solver_blocks, solution.intercept, prediction, tol,
+    )
+    tolerance = TIGHT_FACTOR * accuracy
+    candidate = np.argwhere(kappas / alpha >= 1 - CANDIDATE_FACTOR * accuracy)  # rows (output, pattern, side)
+
+    # Atoms: candidate directions, merged across neighbouring cones (SPEC §5).
+    units = directions[candidate[:, 0], :, candidate[:, 1], candidate[:, 2]] / kappas[tuple(candidate.T)][:, None]
+    sign = 1 - 2 * candidate[:, 2]
+    cone_atoms = merge_directions(units, np.column_stack([candidate[:, 0], sign]), tolerance)
+    n_atoms = int(cone_atoms.max(initial=-1)) + 1
+    atom_units = np.zeros((n_atoms, X_aug.shape[1]))
+    np.add.at(atom_units, cone_atoms, units)
+    atom_units /= np.maximum(np.linalg.norm(atom_units, axis=1, keepdims=True), _TINY)
+    _, first = np.unique(cone_atoms, return_index=True)
+    atoms = Atoms(atom_units, sign[first], candidate[first, 0])
+
+    n, K = Y.shape
+    A = program.nuisance(atoms.placed(atoms.fits(X_aug), K)).reshape(n * K, n_atoms)
+    polytope = CoefficientPolytope(A, program.nuisance(target).ravel(), tolerance)
+
+    solver_coefficients = np.zeros(n_atoms)
+    on_atom = solver_blocks[candidate[:, 2], candidate[:, 0], :, candidate[:, 1]]  # (n_candidates, d)
+    along = np.maximum(np.einsum("td,td->t", on_atom, atom_units[cone_atoms]), 0.0)
+    np.add.at(solver_coefficients, cone_atoms, along)
+    diagnostics = _Diagnostics(
+        tight_cones=np.column_stack([candidate[:, 0], candidate[:, 1], sign]).astype(int), cone_atoms=cone_atoms,
+        accuracy=accuracy, solver_accuracy=solver_accuracy, refined=refined, solver_coefficients=solver_coefficients,
+    )
+    return OptimalSet(program, atoms, polytope, diagnostics)

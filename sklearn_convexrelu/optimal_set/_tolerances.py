@@ -1,0 +1,42 @@
+"""The tolerances of the optimal-set analysis, in one place (SPEC §5).
+
+The dual vector ``r*`` is known only to the accuracy of the solve behind it. The analysis first
+makes it accurate enough to decide the tight set (see :mod:`._refinement`), then measures its
+*accuracy* ``ε``: the largest ``|κ/alpha − 1|`` over the blocks of the solution (tight in exact
+arithmetic) and the excess ``max κ/alpha − 1``, clipped to ``[ACCURACY_FLOOR, ACCURACY_CAP]``.
+Every decision then uses the *tolerance* ``τ = TIGHT_FACTOR · ε``:
+
+- cones with ``κ ≥ (1 − τ) alpha`` are tight; cones down to ``(1 − CANDIDATE_FACTOR · ε) alpha``
+  are *candidates* too, and a linear program (the least total coefficient that reproduces the
+  optimal prediction) keeps only the atoms that optimal networks can use, so that a cone too
+  close to alpha to classify can never make the optimal set hand out a worse network;
+- tight directions closer than ``τ`` are one atom;
+- singular values of the fit matrix below ``τ`` times the largest count as zero.
+"""
+
+#: Smallest accuracy assumed for the dual vector (rounding in the cone projections).
+ACCURACY_FLOOR = 1e-10
+#: Largest accuracy used, so that the candidate band stays above alpha / 2. A solve this
+#: inaccurate after refinement has raised a ConvergenceWarning.
+ACCURACY_CAP = 5e-3
+#: The tolerance τ is this multiple of the measured accuracy ε.
+TIGHT_FACTOR = 10.0
+#: Cones with κ/alpha ≥ 1 − CANDIDATE_FACTOR·ε are candidate atoms (decided by the least-mass LP).
+CANDIDATE_FACTOR = 100.0
+#: The dual is refined by a warm-started first-order re-solve when ε exceeds this.
+REFINE_TRIGGER = 1e-7
+#: The re-solve stops at a relative duality gap of REFINE_GAP_FACTOR · tol ...
+REFINE_GAP_FACTOR = 1e-2
+#: ... or after this many column-generation iterations.
+REFINE_MAX_ITER = 100
+#: Largest number of unknowns of the Newton refinement (each step costs O(unknowns³)).
+REFINE_MAX_UNKNOWNS = 400
+#: An atom is free when some point of 𝒞 gives it more than FREE_RTOL times the total coefficient.
+FREE_RTOL = 1e-7
+#: Coefficients below ZERO_RTOL times the total are rounding errors.
+ZERO_RTOL = 1e-12
+#: Largest number of candidate bases enumerated by :meth:`OptimalSet.vertices`.
+MAX_BASES = 20_000
+#: Atoms given from outside (e.g. a network's own neurons, SPEC §6) closer than this to a computed
+#: atom are that atom (unit vectors; the computed atoms are accurate to ``τ`` at best).
+SAME_ATOM_ATOL = 1e-10
