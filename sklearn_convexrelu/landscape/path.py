@@ -37,6 +37,8 @@ import numpy as np
 import scipy.linalg
 
 from ..network import TwoLayerReLUNetwork
+from ..optimal_set import Atoms
+from ..optimal_set._tolerances import SAME_ATOM_ATOL
 from ._problem import blocks_to_network, get_arrangements, neuron_blocks, resolve, solve_optimum, with_patterns
 
 __all__ = ["LandscapePath", "path_to_global_minimum"]
@@ -45,8 +47,6 @@ __all__ = ["LandscapePath", "path_to_global_minimum"]
 _RANK_RTOL = 1e-10
 # Relative size below which a pruning direction's entry counts as zero.
 _PIVOT_RTOL = 1e-9
-# Atoms of the start and of the optimum closer than this are the same atom.
-_SAME_ATOM_ATOL = 1e-10
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,22 +95,17 @@ class LandscapePath:
         )
 
 
-class _Atoms:
-    """Unit atoms ``â_k`` (``‖Pâ_k‖ = 1``) with signs, fits ``σ_k(X̃â_k)_+`` and lifted fits."""
+def _lifted(problem, atoms):
+    """Lifted fits ``(Π f_k, 1)`` of the atoms, shape (n_samples + 1, n_atoms) (``Π`` centres when
+    the intercept is fitted)."""
+    fits = atoms.fits(problem.X_aug)
+    centred = fits - fits.mean(axis=0, keepdims=True) if problem.fit_intercept else fits
+    return np.vstack([centred, np.ones((1, len(atoms)))])
 
-    def __init__(self, problem, directions, signs):
-        self.directions = np.asarray(directions, dtype=float).reshape(-1, problem.X_aug.shape[1])
-        self.signs = np.asarray(signs, dtype=float)
-        self.fits = self.signs[:, None] * np.maximum(problem.X_aug @ self.directions.T, 0.0).T  # (k, n)
-        centred = self.fits - self.fits.mean(axis=1, keepdims=True) if problem.fit_intercept else self.fits
-        self.lifted = np.hstack([centred, np.ones((len(self.signs), 1))]).T  # (n + 1, k)
 
-    @classmethod
-    def from_blocks(cls, problem, blocks, signs):
-        """Atoms and coefficients ``‖Pv‖`` of the blocks with a nonzero penalised part."""
-        norms = np.linalg.norm(blocks[:, : problem.n_penalized], axis=1)
-        keep = norms > 0
-        return cls(problem, blocks[keep] / norms[keep, None], signs[keep]), norms[keep], np.flatnonzero(keep)
+def _from_blocks(problem, blocks, signs):
+    """Atoms, coefficients ``‖Pv‖`` and rows of the blocks with a nonzero penalised part."""
+    return Atoms.from_blocks(blocks, np.where(signs >= 0, 1, -1), n_penalized=problem.n_penalized)
 
 
 def _null_vector(matrix):
@@ -122,13 +117,14 @@ def _null_vector(matrix):
     return vt[-1] if rank < matrix.shape[1] else None
 
 
-def _prune(atoms, coefs):
+def _prune(problem, atoms, coefs):
     """Pruning moves of SPEC §5: coefficient vectors after each move (first one included)."""
+    lifted = _lifted(problem, atoms)
     coefs = coefs.copy()
     steps = [coefs.copy()]
     while True:
         live = np.flatnonzero(coefs > 0)
-        beta = _null_vector(atoms.lifted[:-1, live])
+        beta = _null_vector(lifted[:-1, live])
         if beta is None:
             return steps
         # penalty changes by −t·alpha·Σβ: take Σβ ≥ 0, and some β_j > 0 so the move stops
@@ -314,10 +310,10 @@ def _optimum_atoms(problem, atoms, arrangements, tol):
     generators = atoms.directions.T
     arrangements = with_patterns(arrangements, problem.X_aug @ generators >= 0, generators)
     optimum = solve_optimum(problem, arrangements, tol=tol)
-    target_atoms, coefs, _ = _Atoms.from_blocks(problem, optimum.blocks, optimum.signs)
-    coefs = _prune(target_atoms, coefs)[-1]
+    target_atoms, coefs, _ = _from_blocks(problem, optimum.blocks, optimum.signs)
+    coefs = _prune(problem, target_atoms, coefs)[-1]
     keep = coefs > 0
-    return _Atoms(problem, target_atoms.directions[keep], target_atoms.signs[keep]), coefs[keep], optimum
+    return target_atoms.subset(keep), coefs[keep], optimum
 
 
 def path_to_global_minimum(
@@ -401,11 +397,11 @@ def path_to_global_minimum(
     target = start.output(problem.X)[:, 0]
     blocks, signs = _balance(problem, start, ts, recorder)
     blocks = _merge(problem, blocks, signs, target, ts, recorder)
-    atoms, coefs, slots = _Atoms.from_blocks(problem, blocks, signs)
-    for coefs in _prune(atoms, coefs)[1:]:
+    atoms, coefs, slots = _from_blocks(problem, blocks, signs)
+    for coefs in _prune(problem, atoms, coefs)[1:]:
         recorder.add_blocks(_slot_blocks(width, slots, atoms, coefs), _slot_signs(width, slots, atoms), target, "prune")
     live = coefs > 0
-    atoms, coefs, slots = _Atoms(problem, atoms.directions[live], atoms.signs[live]), coefs[live], slots[live]
+    atoms, coefs, slots = atoms.subset(live), coefs[live], slots[live]
     goal, goal_coefs, optimum = _optimum_atoms(problem, atoms, base, tol)
     required = _convex_stage(problem, (atoms, coefs, slots), (goal, goal_coefs), optimum, target, width, ts, recorder)
     networks = tuple(recorder.networks)
@@ -432,13 +428,12 @@ def _convex_stage(problem, pruned, goal, optimum, target, width, ts, recorder):
     k0 = len(coefs)
     # an atom of the optimum that the pruned network already has is one atom of the union
     same = (atoms.signs[:, None] == goal.signs[None, :]) & (
-        np.linalg.norm(atoms.directions[:, None, :] - goal.directions[None, :, :], axis=2) <= _SAME_ATOM_ATOL)
+        np.linalg.norm(atoms.directions[:, None, :] - goal.directions[None, :, :], axis=2) <= SAME_ATOM_ATOL)
     shared = same.any(axis=0)
-    union = _Atoms(problem, np.vstack([atoms.directions, goal.directions[~shared]]),
-                   np.append(atoms.signs, goal.signs[~shared]))
+    union = atoms.concat(goal.subset(~shared))
     start = np.append(coefs, np.zeros(np.count_nonzero(~shared)))
     end = np.append(same[:, shared] @ goal_coefs[shared], goal_coefs[~shared])
-    reduced = _reduce(union.lifted)
+    reduced = _reduce(_lifted(problem, union))
     basis = _complete_basis(reduced, k0) if reduced.size else []
     required = len(basis)
     if required > width:

@@ -10,15 +10,17 @@ from .._nnls import nnls
 from ..network import TwoLayerReLUNetwork
 from ..program.losses import encode_targets
 from .nonconvex import _train_batch
-from .path import _Atoms, _prune
+from ..optimal_set import Atoms, merge_directions
+from .path import _from_blocks, _lifted, _prune
 from ._problem import blocks_to_network, get_arrangements, make_problem, restricted_optimum, solve_optimum
 
 __all__ = ["GradientDescentExperiment", "WidthReport", "gradient_descent_experiment", "no_spurious_valleys_width"]
 
 # κ ≥ (1 − _TIGHT_RTOL) alpha counts as tight at the computed optimum (interior-point accuracy).
 _TIGHT_RTOL = 1e-5
-# Tight directions closer than this are one atom (directions are accurate to about 1e-6).
-_SAME_ATOM_ATOL = 1e-5
+# Tight directions closer than this are one atom: the directions come from a dual that is accurate
+# to about _TIGHT_RTOL, and so are they (the optimal set measures its accuracy instead, SPEC §5).
+_SAME_ATOM_ATOL = _TIGHT_RTOL
 # Supports whose best fit of the optimal prediction misses it by more than this fraction are not
 # solved for (the tight directions carry the solver's error, so the fit is not exact).
 _FIT_RTOL = 1e-3
@@ -95,16 +97,13 @@ def _tight_atoms(problem, patterns, prediction, extra):
     kappas, directions, _ = problem.kappas(patterns, R, level)
     _, i, side = np.nonzero((kappas >= level) & np.isfinite(kappas))
     units = directions[0, :, i, side] / kappas[0, i, side][:, None]
-    signs = np.where(side == 0, 1.0, -1.0)
-    units, signs = np.vstack([extra.directions, units]), np.append(extra.signs, signs)
-    keep = []
-    for j in range(len(signs)):  # first occurrence of each (sign, direction)
-        if not any(signs[k] == signs[j] and np.linalg.norm(units[k] - units[j]) <= _SAME_ATOM_ATOL for k in keep):
-            keep.append(j)
-    return _Atoms(problem, units[keep], signs[keep])
+    atoms = extra.concat(Atoms(units, np.where(side == 0, 1, -1)))
+    labels = merge_directions(atoms.directions, atoms.signs[:, None], _SAME_ATOM_ATOL)
+    _, first = np.unique(labels, return_index=True)  # the first member of each group
+    return atoms.subset(np.sort(first))
 
 
-def _smallest_support(atoms, target, max_size, max_subsets, optimal_network):
+def _smallest_support(problem, atoms, target, max_size, max_subsets, optimal_network):
     """Smallest set of atoms on which an optimal network exists.
 
     Supports whose atoms fit ``target`` (the centred optimal prediction) by non-negative least
@@ -117,7 +116,7 @@ def _smallest_support(atoms, target, max_size, max_subsets, optimal_network):
     exhausted : bool
         Whether every subset of size < ``max_size`` was checked.
     """
-    fits = atoms.lifted[:-1]  # (n, k) centred fits
+    fits = _lifted(problem, atoms)[:-1]  # (n, k) centred fits
     tried = 0
     for size in range(max_size):
         for support in itertools.combinations(range(fits.shape[1]), size):
@@ -200,10 +199,10 @@ def no_spurious_valleys_width(
     arr = get_arrangements(problem, arrangements, max_arrangements=max_arrangements,
                            n_arrangements=n_arrangements, random_state=random_state)
     optimum = solve_optimum(problem, arr, tol=tol)
-    atoms, coefs, _ = _Atoms.from_blocks(problem, optimum.blocks, optimum.signs)
-    coefs = _prune(atoms, coefs)[-1]
+    atoms, coefs, _ = _from_blocks(problem, optimum.blocks, optimum.signs)
+    coefs = _prune(problem, atoms, coefs)[-1]
     live = coefs > 0
-    pruned = _Atoms(problem, atoms.directions[live], atoms.signs[live])
+    pruned = atoms.subset(live)
     prediction = optimum.prediction[:, 0]
     network = _network(problem, pruned, coefs[live], prediction)
     tight = _tight_atoms(problem, arr.patterns, optimum.prediction, pruned)
@@ -223,7 +222,7 @@ def no_spurious_valleys_width(
             optimal = value <= optimum.objective + _OPTIMAL_RTOL * abs(optimum.objective)
             return _without_zero_neurons(candidate) if optimal else None
 
-        found, proven = _smallest_support(tight, target, int(live.sum()), max_subsets, optimal_network)
+        found, proven = _smallest_support(problem, tight, target, int(live.sum()), max_subsets, optimal_network)
         network = found if found is not None else network
     m_star = network.n_neurons
     fit_dimension = _fit_dimension(problem, arr.patterns)
@@ -236,7 +235,7 @@ def no_spurious_valleys_width(
 def _network(problem, atoms, coefs, prediction):
     """Balanced network of atoms with coefficients whose intercept reproduces ``prediction``."""
     blocks = coefs[:, None] * atoms.directions
-    intercept = np.mean(prediction - coefs @ atoms.fits) if problem.fit_intercept else 0.0
+    intercept = np.mean(prediction - atoms.fits(problem.X_aug) @ coefs) if problem.fit_intercept else 0.0
     return blocks_to_network(problem, blocks, atoms.signs, [intercept])
 
 

@@ -59,8 +59,9 @@ class Atoms:
     """
 
     def __init__(self, directions, signs, outputs=None):
-        self.directions = np.asarray(directions, dtype=float).reshape(len(signs), -1)
         self.signs = np.asarray(signs, dtype=int).reshape(-1)
+        directions = np.asarray(directions, dtype=float)
+        self.directions = directions.reshape(self.signs.size, directions.shape[-1] if directions.ndim else 0)
         self.outputs = np.zeros(self.signs.size, dtype=int) if outputs is None else np.asarray(outputs, dtype=int)
 
     def __len__(self):
