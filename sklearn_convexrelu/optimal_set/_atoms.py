@@ -92,22 +92,60 @@ class Atoms:
         return cls(blocks[keep] / norms[keep, None], np.asarray(signs)[keep], outputs), norms[keep], keep
 
     def subset(self, index):
-        """The atoms ``index`` (integer or boolean array)."""
+        """The atoms ``index``.
+
+        Parameters
+        ----------
+        index : ndarray of shape (n_kept,) of int, or of shape (n_atoms,) of bool
+
+        Returns
+        -------
+        Atoms
+        """
         return Atoms(self.directions[index], self.signs[index], self.outputs[index])
 
     def concat(self, other):
-        """These atoms followed by ``other``'s."""
+        """These atoms followed by ``other``'s.
+
+        Parameters
+        ----------
+        other : Atoms
+
+        Returns
+        -------
+        Atoms
+        """
         return Atoms(
             np.vstack([self.directions, other.directions]), np.concatenate([self.signs, other.signs]),
             np.concatenate([self.outputs, other.outputs]),
         )
 
     def fits(self, X_aug):
-        """``f_k = σ_k (X̃ â_k)_+``, shape (n_samples, n_atoms)."""
+        """The atom fits ``f_k = σ_k (X̃ â_k)_+``.
+
+        Parameters
+        ----------
+        X_aug : ndarray of shape (n_samples, n_dims)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_atoms)
+        """
         return self.signs * np.maximum(X_aug @ self.directions.T, 0.0)
 
     def placed(self, fits, n_outputs):
-        """The fits on their outputs, shape (n_samples, n_outputs, n_atoms)."""
+        """The fits on their outputs.
+
+        Parameters
+        ----------
+        fits : ndarray of shape (n_samples, n_atoms)
+        n_outputs : int
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs, n_atoms)
+            Column ``k`` of output ``outputs[k]`` holds ``fits[:, k]``, the others are zero.
+        """
         placed = np.zeros((fits.shape[0], n_outputs, len(self)))
         placed[:, self.outputs, np.arange(len(self))] = fits
         return placed
