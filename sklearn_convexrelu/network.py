@@ -7,8 +7,9 @@ import numpy as np
 from .arrangements import _augment
 from .program.losses import encode_targets, get_loss, normalized_weights
 from .program.operators import forward
+from .program.penalty import GroupNormPenalty
 
-__all__ = ["ConvexSolution", "TwoLayerReLUNetwork"]
+__all__ = ["ConvexSolution", "TwoLayerReLUNetwork", "blocks_to_network"]
 
 
 def _frozen(array, ndim, name):
@@ -269,13 +270,65 @@ class ConvexSolution:
         neurons come first, then negative ones, each ordered by output and pattern. The network's
         prediction equals :meth:`output` on data where every block lies in its cone.
         """
-        norms = self._block_norms()  # (2, K, P)
-        side, k, i = np.nonzero(norms > 0)
+        side, k, i = np.nonzero(self._block_norms() > 0)  # (2, K, P)
         blocks = np.stack([self.blocks_pos, self.blocks_neg])[side, k, :, i]  # (m, d)
-        root = np.sqrt(norms[side, k, i])
-        W = (blocks / root[:, None]).T
-        A = np.zeros((side.size, self.n_outputs))
-        A[np.arange(side.size), k] = np.where(side == 0, root, -root)
-        if self.hidden_bias:
-            return TwoLayerReLUNetwork(W[:-1], W[-1], A, self.intercept)
-        return TwoLayerReLUNetwork(W, np.zeros(side.size), A, self.intercept)
+        return blocks_to_network(
+            blocks, np.where(side == 0, 1.0, -1.0), self.intercept, hidden_bias=self.hidden_bias, outputs=k
+        )
+
+
+def blocks_to_network(blocks, signs, intercept, *, hidden_bias, outputs=None, penalty=None, X_aug=None, zero_rtol=0.0):
+    """The balanced network with one neuron per block (SPEC §3.1); the one blocks → network map.
+
+    Block ``b`` with sign ``σ`` feeding output ``k`` becomes the neuron ``(b/√‖P b‖, σ√‖P b‖)``,
+    ``P`` keeping the coordinates ``penalty`` penalises (:meth:`GroupNormPenalty.balanced_neurons`):
+    same prediction wherever each block lies in its cone, penalty ``alpha ‖P b‖``, balanced.
+
+    With an unpenalised hidden bias, a block active on every sample of ``X_aug`` keeps only the
+    smallest bias that leaves it active on every sample; the slack ``min_k x̃_kᵀb ≥ 0`` goes into
+    the output intercept (same prediction on the data, same penalty). This keeps the map
+    continuous where ``P b → 0``: for any block in its cone ``|b_d| ≤ (max_k ‖x_k‖) ‖P b‖`` after
+    that shift.
+
+    Parameters
+    ----------
+    blocks : ndarray of shape (n_neurons, n_dims)
+        Each block lies in the cone of its own pattern on the data.
+    signs : ndarray of shape (n_neurons,)
+        ``σ = ±1``.
+    intercept : ndarray of shape (n_outputs,)
+    hidden_bias : bool
+        Whether the last block coordinate is the hidden bias (``X̃ = [X, 1]``).
+    outputs : ndarray of shape (n_neurons,), default=None
+        Output fed by each neuron (all zero when ``None``).
+    penalty : GroupNormPenalty, default=None
+        ``None``: every coordinate penalised.
+    X_aug : ndarray of shape (n_samples, n_dims), default=None
+        The data; required with an unpenalised hidden bias.
+    zero_rtol : float, default=0.0
+        Blocks with ``‖P b‖ ≤ zero_rtol · max ‖P b‖`` become zero neurons (kept, so the width is
+        the number of blocks).
+
+    Returns
+    -------
+    TwoLayerReLUNetwork
+    """
+    blocks = np.array(blocks, dtype=float)
+    signs = np.asarray(signs, dtype=float)
+    intercept = np.array(intercept, dtype=float).reshape(-1)
+    penalty = GroupNormPenalty() if penalty is None else penalty
+    m = blocks.shape[0]
+    outputs = np.zeros(m, dtype=int) if outputs is None else np.asarray(outputs)
+    if not penalty.penalize_hidden_bias and m:
+        if X_aug is None:
+            raise ValueError("An unpenalised hidden bias needs the data X_aug to place the bias.")
+        slack = np.maximum(np.min(X_aug @ blocks.T, axis=0), 0.0)
+        blocks[:, -1] -= slack
+        np.add.at(intercept, outputs, signs * slack)
+    hidden, root = penalty.balanced_neurons(blocks, zero_rtol)
+    A = np.zeros((m, intercept.size))
+    A[np.arange(m), outputs] = signs * root
+    W = hidden.T
+    if hidden_bias:
+        return TwoLayerReLUNetwork(W[:-1], W[-1], A, intercept)
+    return TwoLayerReLUNetwork(W, np.zeros(m), A, intercept)

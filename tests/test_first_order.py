@@ -11,10 +11,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn_convexrelu import ConvexReLUClassifier, ConvexReLURegressor
 from sklearn_convexrelu.arrangements import _augment, enumerate_arrangements, sample_arrangements
 from sklearn_convexrelu.program.losses import get_loss
-from sklearn_convexrelu.solvers import FirstOrderSolver, solve_convex_program
+from sklearn_convexrelu.solvers import CvxpyProgram, FirstOrderSolver, solve_convex_program, solve_first_order
 from sklearn_convexrelu.solvers._cone_projection import ConeProjector
 from sklearn_convexrelu.solvers.first_order import _bounded_qp, _monotone_qp
-from sklearn_convexrelu.solvers.polish import polish
+from sklearn_convexrelu.solvers.polish import convex_objective, polish
 
 
 def _problem(kind, n=30, seed=0):
@@ -303,3 +303,23 @@ def test_unfinished_projections_fall_back_to_a_verified_solve(monkeypatch):
     expected = np.column_stack([_cvxpy_projection(X_aug, arrangements.patterns[:, i], a) for i, a in zip(index, A.T)])
     assert exact.all()
     np.testing.assert_allclose(U, expected, atol=1e-7)
+
+
+@pytest.mark.parametrize("kind", ["squared", "logistic", "softmax"])
+def test_solve_results_carry_objective_and_gap(kind):
+    # every solver reports the objective of its point and the relative duality gap there (SPEC §4):
+    # cvxpy's objective is its own problem value, both gaps are within tolerance, objectives agree
+    X, Y, s, loss_name = _problem(kind)
+    loss = get_loss(loss_name, Y.shape[1])
+    arrangements = sample_arrangements(X, 12, random_state=0)
+    X_aug, patterns, alpha = _augment(X, True), arrangements.patterns, 1e-2
+    program = CvxpyProgram(X_aug, patterns, Y, s, loss, fit_intercept=True)
+    reference = program.solve(alpha, tol=1e-8)
+    assert np.isclose(reference.objective, program.problem.value, rtol=1e-7)
+    assert -1e-7 <= reference.gap <= 1e-6
+    fit = solve_first_order(X_aug, patterns, Y, s, loss, alpha, fit_intercept=True, tol=1e-7,
+                            generators=arrangements.generators)
+    assert fit.converged and 0 <= fit.gap <= 1e-7
+    objective, _ = convex_objective(X_aug, patterns, fit.blocks_pos, fit.blocks_neg, fit.intercept, Y, s, loss, alpha)
+    assert np.isclose(fit.objective, objective, rtol=1e-9)
+    assert np.isclose(fit.objective, reference.objective, rtol=1e-6)

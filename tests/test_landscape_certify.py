@@ -13,6 +13,7 @@ from sklearn_convexrelu.arrangements import _augment
 from sklearn_convexrelu.landscape import is_global_minimum, optimality_certificate, train_nonconvex
 from sklearn_convexrelu.landscape._mlp_program import bias_free_kappas
 from sklearn_convexrelu.landscape._problem import blocks_to_network, resolve
+from sklearn_convexrelu.program import GroupNormPenalty
 from sklearn_convexrelu.program.losses import get_loss
 from sklearn_convexrelu.solvers import CvxpyProgram
 
@@ -101,7 +102,7 @@ def _mlp_program_optimum(X, y, alpha):
     arrangements = enumerate_arrangements(X)
     X_aug, Y, s = _augment(X, True), y[:, None], np.ones(len(y))
     program = CvxpyProgram(X_aug, arrangements.patterns, Y, s, get_loss("squared_error", 1),
-                           fit_intercept=True, penalize_hidden_bias=False)
+                           fit_intercept=True, penalty=GroupNormPenalty(penalize_hidden_bias=False))
     raw = program.solve(alpha, tol=1e-9)
     return program.problem.value, raw, X_aug, arrangements.patterns
 

@@ -214,3 +214,37 @@ def test_certificate_text_says_what_is_proven():
     assert "7 sampled activation patterns" in sampled
     for exact in (True, False):
         assert text(exact, 1e-3).startswith("not certified:")
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_dual_point_against_the_spec_formula(fit_intercept):
+    # SPEC §4 by hand: intercept re-optimised, r = s ⊙ (y − ŷ − c)/n, κ per (pattern, sign) from
+    # its own cvxpy problem, θ = min(1, alpha/κ), D(θr) = (1/n) Σ s [½y² − ½(y − nθr/s)²]
+    from sklearn_convexrelu.program import program_dual_point
+
+    rng = np.random.default_rng(8)
+    n, alpha = 7, 0.05
+    X = rng.standard_normal((n, 1))
+    X_aug, patterns = _augment(X, True), enumerate_arrangements(X).patterns
+    y = rng.standard_normal(n)
+    s = normalized_weights(rng.uniform(0.5, 2.0, n), n)
+    prediction = 0.3 * rng.standard_normal((n, 1))
+    c = np.sum(s * (y - prediction[:, 0])) / s.sum() if fit_intercept else 0.0
+    r = s * (y - prediction[:, 0] - c) / n
+    kappa = 0.0
+    for i in range(patterns.shape[1]):
+        for sign in (1.0, -1.0):
+            u = cp.Variable(2)
+            cone = np.where(patterns[:, i, None], X_aug, -X_aug) @ u >= 0
+            problem = cp.Problem(cp.Maximize(sign * (r * patterns[:, i]) @ X_aug @ u), [cone, cp.norm(u) <= 1])
+            problem.solve(solver="CLARABEL")
+            kappa = max(kappa, problem.value)
+    theta = min(1.0, alpha / kappa)
+    lower = np.mean(s * (0.5 * y**2 - 0.5 * (y - n * theta * r / s) ** 2))
+    point = program_dual_point(X_aug, patterns, y[:, None], s, alpha, get_loss("squared_error", 1), prediction,
+                               fit_intercept=fit_intercept)
+    assert np.allclose(point.residual[:, 0], r, rtol=1e-12, atol=1e-15)
+    assert np.allclose(point.intercept_shift, c, rtol=1e-12, atol=1e-15)
+    assert np.isclose(point.kappa, kappa, rtol=1e-6)
+    assert np.isclose(point.theta, theta, rtol=1e-6)
+    assert np.isclose(point.lower_bound, lower, rtol=1e-6)

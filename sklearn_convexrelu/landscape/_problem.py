@@ -14,11 +14,12 @@ import numpy as np
 
 from ..arrangements import Arrangements, _augment, arrangement_count_bound, enumerate_arrangements, sample_arrangements
 from ..network import TwoLayerReLUNetwork
-from ..program.cones import cone_kappas
+from ..network import blocks_to_network as _blocks_to_network
 from ..program.losses import encode_targets, get_loss, normalized_weights
+from ..program.certificate import program_dual_point
+from ..program.penalty import GroupNormPenalty
 from ..solvers import CvxpyProgram
 from ..solvers.polish import convex_objective, polish
-from ._mlp_program import bias_free_kappas
 
 # Blocks whose penalised norm is below this fraction of the largest are zero neurons.
 _ZERO_BLOCK_RTOL = 1e-12
@@ -53,20 +54,34 @@ class _Problem:
         return get_loss(self.loss_name, self.Y.shape[1])
 
     @property
+    def penalty(self):
+        """The group-norm penalty: whether the hidden bias is inside the norm (SPEC §1, §6 (ii))."""
+        return GroupNormPenalty(self.penalize_hidden_bias)
+
+    @property
     def n_penalized(self):
         """Number of leading block coordinates inside the group norm."""
-        return self.X.shape[1] + (self.hidden_bias and self.penalize_hidden_bias)
+        return self.penalty.n_penalized(self.X.shape[1] + self.hidden_bias)
 
     def objective(self, network):
         """Objective (NC) of ``network`` on the data of the problem."""
         data = self.loss.value(network.output(self.X), self.Y, self.s)
-        return data + network.penalty(self.alpha, penalize_hidden_bias=self.penalize_hidden_bias)
+        return data + self.penalty.network_value(network, self.alpha)
 
     def kappas(self, patterns, R, threshold):
-        """κ of SPEC §4 for this objective's dual constraint (see :mod:`._mlp_program`)."""
-        if self.hidden_bias and not self.penalize_hidden_bias:
-            return bias_free_kappas(self.X_aug, patterns, R, threshold)
-        return cone_kappas(self.X_aug, patterns, R, threshold)
+        """κ of SPEC §4 for this objective's dual constraint (:meth:`GroupNormPenalty.kappas`)."""
+        return self.penalty.kappas(self.X_aug, patterns, R, threshold)
+
+    def dual_point(self, patterns, prediction, threshold=None):
+        """The dual point of a prediction over ``patterns`` (:func:`~sklearn_convexrelu.program.program_dual_point`).
+
+        κ above ``threshold`` (default ``alpha``) are exact, with their maximising directions in
+        ``scan = (kappas, directions, exact)``.
+        """
+        return program_dual_point(
+            self.X_aug, patterns, self.Y, self.s, self.alpha, self.loss, prediction, fit_intercept=self.fit_intercept,
+            penalty=self.penalty, threshold=threshold, bound_only=False,
+        )
 
     def describe(self):
         """Plain-language statement of the objective."""
@@ -293,11 +308,8 @@ def own_pairs(problem, network):
 def blocks_to_network(problem, blocks, signs, intercept, outputs=None):
     """Balanced network with one neuron per block (SPEC §3.1), zero neurons for zero blocks.
 
-    Block ``v`` with sign ``σ`` becomes ``(v/√‖Pv‖, σ√‖Pv‖)`` where ``P`` keeps the penalised
-    coordinates. With an unpenalised hidden bias, a block active on every sample keeps only the
-    smallest bias that leaves it active on every sample; the slack ``min_k x̃_kᵀv ≥ 0`` goes into the
-    output intercept (same prediction on the data, same penalty). This keeps the map continuous
-    where ``Pv → 0``: for any block in its cone ``|v_d| ≤ (max_k ‖x_k‖) ‖Pv‖`` after that shift.
+    :func:`sklearn_convexrelu.network.blocks_to_network` with the problem's data, penalty and
+    hidden bias; blocks below ``_ZERO_BLOCK_RTOL`` (relative) are zero neurons.
 
     Parameters
     ----------
@@ -313,23 +325,10 @@ def blocks_to_network(problem, blocks, signs, intercept, outputs=None):
     -------
     TwoLayerReLUNetwork
     """
-    blocks = np.array(blocks, dtype=float)
-    intercept = np.array(intercept, dtype=float).reshape(-1)
-    m = blocks.shape[0]
-    outputs = np.zeros(m, dtype=int) if outputs is None else np.asarray(outputs)
-    if problem.hidden_bias and not problem.penalize_hidden_bias and m:
-        slack = np.maximum(np.min(problem.X_aug @ blocks.T, axis=0), 0.0)
-        blocks[:, -1] -= slack
-        np.add.at(intercept, outputs, signs * slack)
-    norms = np.linalg.norm(blocks[:, : problem.n_penalized], axis=1)
-    alive = norms > _ZERO_BLOCK_RTOL * norms.max(initial=0.0)
-    root = np.sqrt(np.where(alive, norms, 1.0))
-    W = np.where(alive[:, None], blocks / root[:, None], 0.0)
-    A = np.zeros((m, intercept.size))
-    A[np.arange(m), outputs] = np.where(alive, signs * root, 0.0)
-    p = problem.X.shape[1]
-    bias = W[:, p] if problem.hidden_bias else np.zeros(m)
-    return TwoLayerReLUNetwork(W[:, :p].T, bias, A, intercept)
+    return _blocks_to_network(
+        blocks, signs, intercept, hidden_bias=problem.hidden_bias, outputs=outputs, penalty=problem.penalty,
+        X_aug=problem.X_aug, zero_rtol=_ZERO_BLOCK_RTOL,
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -357,7 +356,7 @@ def _polished(problem, patterns, stacked, intercept):
     V, U, c = polish(X_aug, patterns, stacked[0], stacked[1], intercept, problem.Y, problem.s, problem.loss,
                      fit_intercept=problem.fit_intercept)
     objective, prediction = convex_objective(X_aug, patterns, V, U, c, problem.Y, problem.s, problem.loss,
-                                             problem.alpha, penalize_hidden_bias=problem.penalize_hidden_bias)
+                                             problem.alpha, penalty=problem.penalty)
     return np.stack([V, U]), np.asarray(c, dtype=float), float(objective), prediction
 
 
@@ -366,15 +365,14 @@ def solve_optimum(problem, arrangements, *, tol=1e-8, max_iter=1000):
     X_aug, patterns = problem.X_aug, arrangements.patterns
     program = CvxpyProgram(
         X_aug, patterns, problem.Y, problem.s, problem.loss,
-        fit_intercept=problem.fit_intercept, penalize_hidden_bias=problem.penalize_hidden_bias,
+        fit_intercept=problem.fit_intercept, penalty=problem.penalty,
     )
     raw = program.solve(problem.alpha, tol=tol, max_iter=max_iter)
     stacked, c, objective, prediction = _polished(problem, patterns, np.stack([raw.blocks_pos, raw.blocks_neg]), raw.intercept)
     # blocks on constraints that are not tight at the dual optimum are zero at the exact optimum
     # (complementary slackness): drop the solver's residue there unless that costs objective
-    R = problem.loss.residual(prediction, problem.Y, problem.s)
     level = problem.alpha * (1 - _SLACK_RTOL)
-    kappas, _, _ = problem.kappas(patterns, R, level)  # (K, P, 2)
+    kappas = problem.dual_point(patterns, prediction, threshold=level).scan[0]  # (K, P, 2)
     tight = np.moveaxis(kappas >= level, -1, 0)[:, :, None, :]  # (2, K, 1, P)
     cleaned = _polished(problem, patterns, np.where(tight, stacked, 0.0), c)
     if cleaned[2] <= objective + 1e-12 * abs(objective):
@@ -403,7 +401,7 @@ def restricted_optimum(problem, patterns, signs, outputs, tol=1e-10):
     c = cp.Variable(K) if problem.fit_intercept else None
     if c is not None:
         pred = pred + np.ones((n, 1)) @ cp.reshape(c, (1, K), order="C")
-    penalty = cp.sum(cp.norm(B[: problem.n_penalized], 2, axis=0))
+    penalty = problem.penalty.cvxpy_value(B)
     program = cp.Problem(
         cp.Minimize(problem.loss.cvxpy_value(pred, problem.Y, problem.s) + problem.alpha * penalty),
         [cp.multiply(2.0 * patterns - 1, X_aug @ B) >= 0],
@@ -418,7 +416,7 @@ def restricted_optimum(problem, patterns, signs, outputs, tol=1e-10):
     V, U, intercept = polish(X_aug, patterns, blocks[0], blocks[1], intercept, problem.Y, problem.s, problem.loss,
                              fit_intercept=problem.fit_intercept)
     objective, _ = convex_objective(X_aug, patterns, V, U, intercept, problem.Y, problem.s, problem.loss,
-                                    problem.alpha, penalize_hidden_bias=problem.penalize_hidden_bias)
+                                    problem.alpha, penalty=problem.penalty)
     polished = np.stack([V, U])
     side, k, q = np.nonzero(np.linalg.norm(polished, axis=2) > 0)
     network = blocks_to_network(problem, polished[side, k, :, q], np.where(side == 0, 1.0, -1.0), intercept, k)

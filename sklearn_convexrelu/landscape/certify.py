@@ -109,13 +109,10 @@ def _dual_check(problem, patterns, prediction, tol=0.0):
     escape : EscapeDirection or None
     most_violated : tuple or None
     """
-    loss, alpha = problem.loss, problem.alpha
-    shift = loss.optimal_intercept(prediction, problem.Y, problem.s) if problem.fit_intercept else np.zeros(prediction.shape[1])
-    R = loss.residual(prediction + shift, problem.Y, problem.s)
-    kappas, directions, _ = problem.kappas(patterns, R, alpha)
-    kappa = float(kappas.max()) if kappas.size else 0.0
-    theta = min(1.0, alpha / kappa) if kappa > 0 else 1.0
-    lower = loss.dual(theta * R, problem.Y, problem.s)
+    alpha = problem.alpha
+    point = problem.dual_point(patterns, prediction)
+    kappas, directions, _ = point.scan
+    lower, kappa, shift = point.lower_bound, point.kappa, point.intercept_shift
     if not (kappa > alpha * (1 + tol) and np.isfinite(kappa)):
         return lower, kappa / alpha, None, None
     k, i, side = np.unravel_index(np.argmax(kappas), kappas.shape)

@@ -88,10 +88,7 @@ class StationarySubproblem:
 
 def _escapes(problem, arrangements, own, prediction, tol):
     """(Pattern, sign) pairs outside ``own`` whose dual constraint is violated, largest κ first."""
-    loss = problem.loss
-    shift = loss.optimal_intercept(prediction, problem.Y, problem.s) if problem.fit_intercept else 0.0
-    R = loss.residual(prediction + shift, problem.Y, problem.s)
-    kappas, directions, _ = problem.kappas(arrangements.patterns, R, problem.alpha)
+    kappas, directions, _ = problem.dual_point(arrangements.patterns, prediction).scan
     patterns, signs, outputs = own
     mine = set(zip(pattern_keys(patterns), signs, outputs))
     keys = pattern_keys(arrangements.patterns)

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cones import cone_kappas
+from .penalty import GroupNormPenalty
 
-__all__ = ["Certificate", "duality_certificate"]
+__all__ = ["Certificate", "DualPoint", "dual_point", "dual_vector", "duality_certificate", "program_dual_point"]
 
 
 @dataclass(frozen=True)
@@ -76,19 +76,130 @@ def describe_coverage(n_patterns, exact):
     return f"{n_patterns} sampled activation patterns (relative to these only)"
 
 
-def _dual_point(X_aug, patterns, Y, s, alpha, loss, prediction, fit_intercept):
-    """Lower bound and κ of the dual point derived from one prediction (SPEC §4)."""
+@dataclass(frozen=True, eq=False)
+class DualPoint:
+    """The dual point of a prediction, scaled to feasibility (SPEC §4).
+
+    Attributes
+    ----------
+    prediction : ndarray of shape (n_samples, n_outputs)
+        The prediction with its output intercept re-optimised (unchanged without intercept).
+    intercept_shift : ndarray of shape (n_outputs,)
+        The change of the output intercept that re-optimised it (zero without intercept).
+    residual : ndarray of shape (n_samples, n_outputs)
+        ``r = −∇ value`` at ``prediction``, before scaling (``Σ_k r_k = 0`` with an intercept).
+    kappa : float
+        ``max_{i,σ,k} κ_{i,σ,k}(r)`` (exact when it exceeds ``alpha``; ``inf`` when unbounded).
+    theta : float
+        ``min(1, alpha / κ)``: ``θ r`` is dual feasible.
+    lower_bound : float
+        Dual objective ``dual(θ r)``, a lower bound on the optimum over the covered patterns.
+    scan : object
+        Whatever the κ computation returned besides ``kappa`` (e.g. ``(kappas, directions, exact)``).
+    """
+
+    prediction: np.ndarray
+    intercept_shift: np.ndarray
+    residual: np.ndarray
+    kappa: float
+    theta: float
+    lower_bound: float
+    scan: object = None
+
+
+def dual_vector(loss, Y, s, prediction, *, fit_intercept):
+    """The prediction with its output intercept re-optimised, and ``r = −∇ value`` there (SPEC §4).
+
+    Parameters
+    ----------
+    loss : loss object
+    Y : ndarray of shape (n_samples, n_outputs)
+    s : ndarray of shape (n_samples,)
+    prediction : ndarray of shape (n_samples, n_outputs)
+    fit_intercept : bool
+
+    Returns
+    -------
+    prediction : ndarray of shape (n_samples, n_outputs)
+    intercept_shift : ndarray of shape (n_outputs,)
+    residual : ndarray of shape (n_samples, n_outputs)
+    """
     if fit_intercept:
-        prediction = prediction + loss.optimal_intercept(prediction, Y, s)
-    R = loss.residual(prediction, Y, s)
-    kappas, _, _ = cone_kappas(X_aug, patterns, R, threshold=alpha, bound_only=True)  # exact above alpha
-    kappa = float(kappas.max()) if kappas.size else 0.0
+        shift = loss.optimal_intercept(prediction, Y, s)
+        prediction = prediction + shift
+    else:
+        shift = np.zeros(prediction.shape[1])
+    return prediction, shift, loss.residual(prediction, Y, s)
+
+
+def dual_point(loss, Y, s, alpha, prediction, *, fit_intercept, kappa_of):
+    """The dual point of a prediction (SPEC §4); the one implementation every caller uses.
+
+    Re-optimise the output intercept (when it is fitted), take ``r = −∇ value``, compute
+    ``κ = max κ_{i,σ,k}(r)`` with ``kappa_of``, scale to feasibility ``θ = min(1, alpha/κ)`` and
+    evaluate the dual objective ``dual(θ r)``, a lower bound on the optimum.
+
+    Parameters
+    ----------
+    loss : loss object
+    Y : ndarray of shape (n_samples, n_outputs)
+    s : ndarray of shape (n_samples,)
+    alpha : float
+    prediction : ndarray of shape (n_samples, n_outputs)
+    fit_intercept : bool
+    kappa_of : callable
+        ``kappa_of(R) -> (kappa, scan)``: the largest κ (exact when above ``alpha``) and anything
+        else the caller wants kept from that computation (see :func:`program_dual_point`; the
+        first-order solver passes its own cached scan).
+
+    Returns
+    -------
+    DualPoint
+    """
+    prediction, shift, R = dual_vector(loss, Y, s, prediction, fit_intercept=fit_intercept)
+    kappa, scan = kappa_of(R)
     theta = min(1.0, alpha / kappa) if kappa > 0 else 1.0
-    return loss.dual(theta * R, Y, s), kappas
+    return DualPoint(prediction, shift, R, float(kappa), float(theta), float(loss.dual(theta * R, Y, s)), scan)
+
+
+def program_dual_point(
+    X_aug, patterns, Y, s, alpha, loss, prediction, *, fit_intercept, penalty=None, threshold=None, bound_only=True
+):
+    """:func:`dual_point` with κ over the given patterns from ``penalty.kappas`` (SPEC §4).
+
+    Parameters
+    ----------
+    X_aug : ndarray of shape (n_samples, n_dims)
+    patterns : ndarray of shape (n_samples, n_patterns), dtype bool
+    Y, s, alpha, loss, prediction, fit_intercept
+        As for :func:`dual_point`.
+    penalty : GroupNormPenalty, default=None
+        ``None``: every block coordinate penalised (cone projections).
+    threshold : float, default=None
+        κ below it may be upper bounds (default ``alpha``; lower it to get exact κ near ``alpha``).
+    bound_only : bool, default=True
+        Let κ shown to be below ``threshold`` stop at an upper bound (see
+        :meth:`GroupNormPenalty.kappas`); ``False`` computes every κ above ``threshold`` exactly,
+        with its maximising direction.
+
+    Returns
+    -------
+    DualPoint
+        ``scan`` is ``(kappas, directions, exact)`` of :meth:`GroupNormPenalty.kappas`.
+    """
+    penalty = GroupNormPenalty() if penalty is None else penalty
+    level = alpha if threshold is None else threshold
+
+    def kappa_of(R):
+        kappas, directions, exact = penalty.kappas(X_aug, patterns, R, level, bound_only=bound_only)
+        return (float(kappas.max()) if kappas.size else 0.0), (kappas, directions, exact)
+
+    return dual_point(loss, Y, s, alpha, prediction, fit_intercept=fit_intercept, kappa_of=kappa_of)
 
 
 def duality_certificate(
-    X_aug, patterns, Y, s, alpha, loss, prediction, primal, *, fit_intercept, exact, tol, dual_predictions=()
+    X_aug, patterns, Y, s, alpha, loss, prediction, primal, *, fit_intercept, exact, tol, dual_predictions=(),
+    penalty=None,
 ):
     """Certificate of a point whose prediction on the training data is ``prediction``.
 
@@ -114,17 +225,19 @@ def duality_certificate(
     dual_predictions : sequence of ndarray of shape (n_samples, n_outputs), default=()
         Other predictions to derive dual points from (e.g. the solver's unpolished solution,
         whose dual point is often more accurate); the largest lower bound is kept.
+    penalty : GroupNormPenalty, default=None
+        ``None``: every block coordinate penalised.
 
     Returns
     -------
     Certificate
     """
     candidates = [
-        _dual_point(X_aug, patterns, Y, s, alpha, loss, candidate, fit_intercept)
+        program_dual_point(X_aug, patterns, Y, s, alpha, loss, candidate, fit_intercept=fit_intercept, penalty=penalty)
         for candidate in (prediction, *dual_predictions)
     ]
-    lower, kappas = max(candidates, key=lambda candidate: candidate[0])
-    kappa = float(kappas.max()) if kappas.size else 0.0
+    best = max(candidates, key=lambda point: point.lower_bound)
+    lower, kappa, kappas = best.lower_bound, best.kappa, best.scan[0]
     gap = primal - lower
     most_violated = None
     if kappa > alpha:

@@ -19,6 +19,12 @@ class SolveResult:
     solver : str
         Name of the solver that produced the solution (e.g. ``"cvxpy-CLARABEL"``).
     converged : bool
+    objective : float
+        Objective of (C-ReLU) at the returned point (the first-order solver: with its intercept
+        re-optimised, the point its gap certifies).
+    gap : float
+        Relative duality gap ``(objective − D(θ r)) / |objective|`` of SPEC §4 at that point, over
+        the solver's patterns (:func:`~sklearn_convexrelu.program.dual_point`).
     """
 
     blocks_pos: np.ndarray
@@ -28,3 +34,5 @@ class SolveResult:
     n_iter: int
     solver: str
     converged: bool
+    objective: float
+    gap: float

@@ -9,7 +9,10 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
+from ..program.certificate import program_dual_point
+from ..program.penalty import GroupNormPenalty
 from ._result import SolveResult
+from .polish import convex_objective
 
 __all__ = ["CvxpyProgram"]
 
@@ -39,14 +42,17 @@ class CvxpyProgram:
         Positive sample weights summing to n_samples.
     loss : loss object
     fit_intercept : bool
-    penalize_hidden_bias : bool, default=True
-        If ``False``, the last coordinate of each block (the hidden bias) is left out of the group
-        norm: the program of networks whose hidden biases are not penalised.
+    penalty : GroupNormPenalty, default=None
+        ``None``: every block coordinate penalised. ``GroupNormPenalty(penalize_hidden_bias=False)``
+        leaves the last coordinate (the hidden bias) out of the group norm: the program of networks
+        whose hidden biases are not penalised.
     """
 
-    def __init__(self, X_aug, patterns, Y, s, loss, *, fit_intercept, penalize_hidden_bias=True):
+    def __init__(self, X_aug, patterns, Y, s, loss, *, fit_intercept, penalty=None):
         import cvxpy as cp
 
+        self.penalty = GroupNormPenalty() if penalty is None else penalty
+        self.X_aug, self.patterns, self.Y, self.s, self.loss, self.fit_intercept = X_aug, patterns, Y, s, loss, fit_intercept
         n, d = X_aug.shape
         n_outputs, n_patterns = Y.shape[1], patterns.shape[1]
         self.shape = (n_outputs, d, n_patterns)
@@ -65,10 +71,21 @@ class CvxpyProgram:
             pred = gated @ E
         if fit_intercept:
             pred = pred + np.ones((n, 1)) @ cp.reshape(self.c, (1, n_outputs), order="C")
-        rows = slice(None) if penalize_hidden_bias else slice(0, d - 1)
-        penalty = cp.sum(cp.norm(self.V[rows], 2, axis=0)) + cp.sum(cp.norm(self.U[rows], 2, axis=0))
+        penalty = self.penalty.cvxpy_value(self.V) + self.penalty.cvxpy_value(self.U)
         constraints = [cp.multiply(signs, X_aug @ self.V) >= 0, cp.multiply(signs, X_aug @ self.U) >= 0]
         self.problem = cp.Problem(cp.Minimize(loss.cvxpy_value(pred, Y, s) + self.alpha * penalty), constraints)
+
+    def _gap(self, blocks_pos, blocks_neg, intercept, alpha):
+        """Objective and relative duality gap (SPEC §4) of the solver's point."""
+        objective, prediction = convex_objective(
+            self.X_aug, self.patterns, blocks_pos, blocks_neg, intercept, self.Y, self.s, self.loss, alpha,
+            penalty=self.penalty,
+        )
+        point = program_dual_point(
+            self.X_aug, self.patterns, self.Y, self.s, alpha, self.loss, prediction,
+            fit_intercept=self.fit_intercept, penalty=self.penalty,
+        )
+        return float(objective), float((objective - point.lower_bound) / max(abs(objective), np.finfo(float).tiny))
 
     def _blocks(self, variable):
         K, d, P = self.shape
@@ -116,14 +133,19 @@ class CvxpyProgram:
             status = self.problem.status
             if status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and self.V.value is not None:
                 stats = self.problem.solver_stats
+                blocks_pos, blocks_neg = self._blocks(self.V), self._blocks(self.U)
+                intercept = np.asarray(self.c.value, dtype=float).reshape(-1) if self.c is not None else np.zeros(self.shape[0])
+                objective, gap = self._gap(blocks_pos, blocks_neg, intercept, alpha)
                 return SolveResult(
-                    blocks_pos=self._blocks(self.V),
-                    blocks_neg=self._blocks(self.U),
-                    intercept=(np.asarray(self.c.value, dtype=float).reshape(-1) if self.c is not None else np.zeros(self.shape[0])),
+                    blocks_pos=blocks_pos,
+                    blocks_neg=blocks_neg,
+                    intercept=intercept,
                     status=status,
                     n_iter=int(stats.num_iters or 0),
                     solver=f"cvxpy-{name}",
                     converged=status == cp.OPTIMAL,
+                    objective=objective,
+                    gap=gap,
                 )
             failures.append(f"{name}: status {status!r}")
         raise RuntimeError(

@@ -32,7 +32,9 @@ import time
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
+from ..program.certificate import dual_point, dual_vector
 from ..program.operators import adjoint
+from ..program.penalty import GroupNormPenalty
 from ._cone_projection import ConeProjector
 from ._result import SolveResult
 from ._threads import blas_threads
@@ -208,9 +210,25 @@ class FirstOrderSolver:
         constraints (neuron i computes ``D_i X̃ w_i`` with its gate fixed). Its ``κ`` is the plain
         norm ``‖X̃ᵀ D_i r_k‖`` (no projection), every block is returned in ``blocks_pos`` and its
         optimum is a lower bound on that of (C-ReLU) over the same patterns.
+    penalty : GroupNormPenalty, default=None
+        ``None``: every block coordinate penalised, the only penalty this solver supports (its
+        atoms are unit directions of the full norm and its κ are cone projections).
+
+    Raises
+    ------
+    NotImplementedError
+        For a penalty that leaves the hidden bias out of the norm (use
+        :class:`~sklearn_convexrelu.solvers.CvxpyProgram`).
     """
 
-    def __init__(self, X_aug, patterns, Y, s, loss, *, fit_intercept, generators=None, gated=False):
+    def __init__(self, X_aug, patterns, Y, s, loss, *, fit_intercept, generators=None, gated=False, penalty=None):
+        penalty = GroupNormPenalty() if penalty is None else penalty
+        if not penalty.penalize_hidden_bias:
+            raise NotImplementedError(
+                "FirstOrderSolver needs every block coordinate penalised; an unpenalised hidden bias "
+                "(the MLP objective) changes its atoms and its dual constraint. Use CvxpyProgram."
+            )
+        self.penalty = penalty
         self.gated = gated
         self.X_aug = X_aug
         self.patterns = patterns
@@ -316,9 +334,9 @@ class FirstOrderSolver:
         """
         return (*self.blocks(), self.state_.c.copy())
 
-    def _penalty(self, state):
-        """``Σ_b ‖w_b‖`` of the merged blocks (≤ ``Σ t``)."""
-        return float(np.linalg.norm(self._merged(state), axis=1).sum())
+    def _penalty(self, state, alpha):
+        """``alpha Σ_b ‖w_b‖`` of the merged blocks (≤ ``alpha Σ t``)."""
+        return self.penalty.value(alpha, self._merged(state), axis=-1)
 
     # -- the restricted problem -----------------------------------------------------------------
 
@@ -469,21 +487,18 @@ class FirstOrderSolver:
         ndarray of shape (n_samples, n_outputs)
         """
         state = self.state_ if state is None else state
-        Z = self._predict(state)
-        if self.fit_intercept:
-            Z = Z + self.loss.optimal_intercept(Z, self.Y, self.s)
-        return self.loss.residual(Z, self.Y, self.s)
+        return dual_vector(self.loss, self.Y, self.s, self._predict(state), fit_intercept=self.fit_intercept)[2]
 
     def _certify(self, state, alpha, n_wanted):
         """Relative duality gap of the current point (SPEC §4) and the violated blocks."""
-        Z = self._predict(state)
-        if self.fit_intercept:
-            Z = Z + self.loss.optimal_intercept(Z, self.Y, self.s)
-        R = self.loss.residual(Z, self.Y, self.s)
-        keys, kappas, directions, kappa_max = self._scan(R, alpha, n_wanted)
-        theta = min(1.0, alpha / kappa_max) if kappa_max > 0 else 1.0
-        primal = self.loss.value(Z, self.Y, self.s) + alpha * self._penalty(state)
-        gap = primal - self.loss.dual(theta * R, self.Y, self.s)
+        def kappa_of(R):  # the solver's own scan: cached faces, exact κ only where atoms may enter
+            found = self._scan(R, alpha, n_wanted)
+            return found[3], found
+
+        point = dual_point(self.loss, self.Y, self.s, alpha, self._predict(state), fit_intercept=self.fit_intercept, kappa_of=kappa_of)
+        keys, kappas, directions, kappa_max = point.scan
+        primal = self.loss.value(point.prediction, self.Y, self.s) + self._penalty(state, alpha)
+        gap = primal - point.lower_bound
         return primal, gap / max(abs(primal), np.finfo(float).tiny), keys, kappas, directions, kappa_max
 
     # -- driver ---------------------------------------------------------------------------------
@@ -596,6 +611,8 @@ class FirstOrderSolver:
             n_iter=n_iter,
             solver="first_order",
             converged=converged,
+            objective=float(primal),
+            gap=float(gap),
         )
 
 

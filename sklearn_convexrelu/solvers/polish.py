@@ -14,6 +14,7 @@ import numpy as np
 
 from ..program.cones import project_onto_cones
 from ..program.operators import forward
+from ..program.penalty import GroupNormPenalty
 
 __all__ = ["ZERO_BLOCK_RTOL", "convex_objective", "polish"]
 
@@ -21,12 +22,11 @@ __all__ = ["ZERO_BLOCK_RTOL", "convex_objective", "polish"]
 ZERO_BLOCK_RTOL = 1e-6
 
 
-def convex_objective(X_aug, patterns, blocks_pos, blocks_neg, intercept, Y, s, loss, alpha, *, penalize_hidden_bias=True):
+def convex_objective(X_aug, patterns, blocks_pos, blocks_neg, intercept, Y, s, loss, alpha, *, penalty=None):
     """Objective of (C-ReLU) and the prediction ``Σ_i D_i X̃ (v_i − u_i) + c``."""
     prediction = forward(X_aug, patterns, blocks_pos - blocks_neg) + intercept
-    rows = slice(None) if penalize_hidden_bias else slice(0, -1)
-    penalty = np.linalg.norm(blocks_pos[:, rows], axis=1).sum() + np.linalg.norm(blocks_neg[:, rows], axis=1).sum()
-    return loss.value(prediction, Y, s) + alpha * float(penalty), prediction
+    penalty = GroupNormPenalty() if penalty is None else penalty
+    return loss.value(prediction, Y, s) + penalty.value(alpha, blocks_pos, blocks_neg), prediction
 
 
 def _polish_at(X_aug, patterns, blocks, threshold, Y, s, loss, intercept, fit_intercept):

@@ -1,0 +1,116 @@
+"""The group-norm penalty object and the blocks → network map (SPEC §1, §3.1, §4), against independent computations."""
+
+import cvxpy as cp
+import numpy as np
+import pytest
+
+from sklearn_convexrelu.arrangements import _augment, enumerate_arrangements
+from sklearn_convexrelu.network import blocks_to_network
+from sklearn_convexrelu.program import GroupNormPenalty, forward, project_onto_cone
+
+
+def _data(n=7, p=2, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    return X, _augment(X, True), enumerate_arrangements(X).patterns, rng
+
+
+@pytest.mark.parametrize("penalize_hidden_bias", [True, False])
+def test_value_is_the_sum_of_penalised_norms(penalize_hidden_bias):
+    rng = np.random.default_rng(1)
+    V, U = rng.standard_normal((2, 2, 4, 5))  # (K, d, P) each
+    penalty = GroupNormPenalty(penalize_hidden_bias)
+    rows = 4 if penalize_hidden_bias else 3
+    expected = sum(np.linalg.norm(B[k, :rows, i]) for B in (V, U) for k in range(2) for i in range(5))
+    assert np.isclose(penalty.value(0.3, V, U), 0.3 * expected, rtol=1e-14)
+    # the same blocks as rows (n_blocks, d)
+    assert np.isclose(penalty.value(0.3, V.transpose(0, 2, 1).reshape(-1, 4), U.transpose(0, 2, 1).reshape(-1, 4), axis=-1),
+                      0.3 * expected, rtol=1e-14)
+    assert penalty.n_penalized(4) == rows
+    assert np.array_equal(penalty.mask(4), np.arange(4) < rows)
+    B = cp.Variable((4, 5))
+    B.value = V[0]
+    assert np.isclose(penalty.cvxpy_value(B).value, sum(np.linalg.norm(V[0, :rows, i]) for i in range(5)))
+
+
+@pytest.mark.parametrize("penalize_hidden_bias", [True, False])
+def test_kappas_solve_the_dual_constraint_problem(penalize_hidden_bias):
+    # κ_{i,σ} = max { σ rᵀ D_i X̃ u : u ∈ K_i, ‖P u‖ ≤ 1 }, each one a small cvxpy problem (SPEC §4)
+    _, X_aug, patterns, rng = _data()
+    R = rng.standard_normal((X_aug.shape[0], 1))
+    R -= R.mean()  # Σ r = 0 (a fitted intercept): κ finite without the bias in the norm
+    penalty = GroupNormPenalty(penalize_hidden_bias)
+    kappas, directions, exact = penalty.kappas(X_aug, patterns, R)
+    assert np.all(exact | (kappas <= 0))  # a zero bound needs no computation
+    rows = penalty.n_penalized(X_aug.shape[1])
+    for i in range(patterns.shape[1]):
+        for side, sign in enumerate((1.0, -1.0)):
+            u = cp.Variable(X_aug.shape[1])
+            A = np.where(patterns[:, i, None], X_aug, -X_aug)
+            objective = sign * (R[:, 0] * patterns[:, i]) @ X_aug @ u
+            problem = cp.Problem(cp.Maximize(objective), [A @ u >= 0, cp.norm(u[:rows]) <= 1])
+            problem.solve(solver="CLARABEL")
+            assert np.isclose(kappas[0, i, side], problem.value, rtol=1e-6, atol=1e-8)
+            if exact[0, i, side]:  # the direction attains κ: σ rᵀ D X̃ (κ u*) = κ²
+                attained = sign * (R[:, 0] * patterns[:, i]) @ X_aug @ directions[0, :, i, side]
+                assert np.isclose(attained, kappas[0, i, side] ** 2, rtol=1e-6, atol=1e-8)
+
+
+def test_bound_only_gives_upper_bounds():
+    _, X_aug, patterns, rng = _data(seed=2)
+    R = rng.standard_normal((X_aug.shape[0], 2))
+    penalty = GroupNormPenalty()
+    kappas, _, _ = penalty.kappas(X_aug, patterns, R)
+    threshold = np.quantile(kappas, 0.7)
+    bounds, _, _ = penalty.kappas(X_aug, patterns, R, threshold, bound_only=True)
+    assert np.all(bounds >= kappas - 1e-12)
+    assert np.allclose(bounds[kappas > threshold], kappas[kappas > threshold])
+
+
+@pytest.mark.parametrize("hidden_bias, penalize_hidden_bias", [(True, True), (False, True), (True, False)])
+def test_blocks_to_network_keeps_prediction_and_penalty(hidden_bias, penalize_hidden_bias):
+    # SPEC §3.1 and §10.1: same prediction on the data, network penalty = convex penalty, balanced
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((9, 2))
+    X_aug = _augment(X, hidden_bias)
+    patterns = enumerate_arrangements(X, hidden_bias=hidden_bias).patterns
+    chosen = rng.choice(patterns.shape[1], 4, replace=False)
+    blocks = np.stack([project_onto_cone(X_aug, patterns[:, i], rng.standard_normal(X_aug.shape[1])) for i in chosen])
+    blocks[1] = 0.0  # a zero block: a zero neuron
+    signs, outputs, intercept = np.array([1.0, -1.0, -1.0, 1.0]), np.array([0, 1, 1, 0]), np.array([0.2, -0.1])
+    penalty = GroupNormPenalty(penalize_hidden_bias)
+    network = blocks_to_network(blocks, signs, intercept, hidden_bias=hidden_bias, outputs=outputs, penalty=penalty,
+                                X_aug=X_aug)
+    assert network.n_neurons == 4 and np.all(network.output_weights[1] == 0)
+    gated = np.zeros((2, 2, X_aug.shape[1], patterns.shape[1]))  # (side, K, d, P)
+    for j, i in enumerate(chosen):
+        gated[int(signs[j] < 0), outputs[j], :, i] += blocks[j]
+    expected = forward(X_aug, patterns, gated[0] - gated[1]) + intercept
+    assert np.allclose(network.output(X), expected, rtol=1e-12, atol=1e-12)
+    alpha = 0.7
+    assert np.isclose(penalty.network_value(network, alpha), penalty.value(alpha, blocks, axis=-1), rtol=1e-12)
+    W = np.vstack([network.hidden_weights, network.hidden_bias]) if hidden_bias else network.hidden_weights
+    in_norm = np.linalg.norm(W[: penalty.n_penalized(W.shape[0])], axis=0)
+    assert np.allclose(in_norm, np.abs(network.output_weights).sum(axis=1), rtol=1e-12)  # balanced
+
+
+def test_convex_solution_to_network_is_blocks_to_network():
+    from sklearn_convexrelu.network import ConvexSolution
+
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((8, 2))
+    arrangements = enumerate_arrangements(X)
+    X_aug, P = _augment(X, True), arrangements.n_patterns
+    V, U = np.zeros((2, 1, 3, P))
+    for B, i in ((V, 0), (U, 2), (V, 3)):
+        B[0, :, i] = project_onto_cone(X_aug, arrangements.patterns[:, i], rng.standard_normal(3))
+    solution = ConvexSolution(arrangements.generators, V, U, [0.5], True)
+    network = solution.to_network()
+    assert network.n_neurons == 3
+    assert np.allclose(network.output(X), solution.output(X), rtol=1e-12)
+    assert np.isclose(network.objective(X, X[:, 0], 0.1), solution.objective(X, X[:, 0], 0.1), rtol=1e-12)
+
+
+def test_unpenalised_bias_needs_the_data():
+    with pytest.raises(ValueError, match="X_aug"):
+        blocks_to_network(np.ones((1, 3)), [1.0], [0.0], hidden_bias=True, penalty=GroupNormPenalty(False))
