@@ -23,7 +23,7 @@ from ._base import _check_program_size
 from ._sklearn_compat import _check_sample_weight
 from .arrangements import Arrangements, _augment, arrangement_count_bound, enumerate_arrangements, sample_arrangements
 from .network import ConvexSolution
-from .program.certificate import duality_certificate
+from .program.certificate import dual_vector, duality_certificate
 from .program.cones import cone_kappas, project_onto_cone
 from .program.losses import encode_targets, get_loss
 from .program.operators import adjoint
@@ -160,7 +160,7 @@ def _alpha_max(X_aug, patterns, Y, s, loss, fit_intercept):
     """
     if patterns.shape[1] == 0:
         return 0.0
-    R = loss.residual(_zero_prediction(Y, s, loss, fit_intercept), Y, s)
+    R = dual_vector(loss, Y, s, np.zeros_like(Y, dtype=float), fit_intercept=fit_intercept)[2]  # r₀
     A = adjoint(X_aug, patterns, R)  # (K, d, P): X̃ᵀ D_i r_k
     k, i = np.unravel_index(np.argmax(np.linalg.norm(A, axis=1)), (A.shape[0], A.shape[2]))
     top = max(np.linalg.norm(project_onto_cone(X_aug, patterns[:, i], sign * A[k, :, i])) for sign in (1.0, -1.0))

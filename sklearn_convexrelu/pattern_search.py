@@ -26,7 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ._adam import adam
 from .arrangements import Arrangements, _augment, sample_arrangements
+from .program.operators import adjoint
+from .program.penalty import GroupNormPenalty
 from .solvers._cone_projection import ConeProjector
 from .solvers._threads import blas_threads
 from .solvers.first_order import FirstOrderSolver
@@ -110,16 +113,11 @@ def _adam(X_aug, Y, s, loss, alpha, params, outputs, fit_intercept, steps, learn
     """
     K = Y.shape[1]
     onehot = np.eye(K)[outputs]  # (m, K)
-    params = [np.array(p, dtype=float) for p in params]
-    moments = [np.zeros_like(p) for p in params] + [np.zeros_like(p) for p in params]
 
-    def forward(W, a, c):
-        H = X_aug @ W
-        return H, np.maximum(H, 0) @ (a[:, None] * onehot) + c
-
-    for step in range(1, steps + 1):
+    def value_and_grad(params):
         W, a, c = params
-        H, Z = forward(W, a, c)
+        H = X_aug @ W
+        Z = np.maximum(H, 0) @ (a[:, None] * onehot) + c
         R = loss.residual(Z, Y, s)  # −∂L/∂Z
         back = R[:, outputs]  # (n, m): −∂L/∂(a_j relu_j)
         grads = [
@@ -127,14 +125,10 @@ def _adam(X_aug, Y, s, loss, alpha, params, outputs, fit_intercept, steps, learn
             -np.sum(back * np.maximum(H, 0), axis=0) + alpha * a,
             -R.sum(axis=0) if fit_intercept else np.zeros(K),
         ]
-        for j, (p, g) in enumerate(zip(params, grads)):
-            moments[j] = 0.9 * moments[j] + 0.1 * g
-            moments[3 + j] = 0.999 * moments[3 + j] + 0.001 * g**2
-            m_hat, v_hat = moments[j] / (1 - 0.9**step), moments[3 + j] / (1 - 0.999**step)
-            params[j] = p - learning_rate * m_hat / (np.sqrt(v_hat) + 1e-8)
-    W, a, c = params
-    _, Z = forward(W, a, c)
-    return params, loss.value(Z, Y, s) + 0.5 * alpha * float(np.sum(W**2) + np.sum(a**2))
+        return loss.value(Z, Y, s) + 0.5 * alpha * float(np.sum(W**2) + np.sum(a**2)), grads
+
+    params, history, _, _ = adam(value_and_grad, params, steps, learning_rate)
+    return params, history[-1]
 
 
 def _adam_steps(X_aug, width, cap):
@@ -221,7 +215,7 @@ def _ascent(X_aug, R, starts, n_steps):
     for (k, sign), U in starts.items():
         U = U / np.linalg.norm(U, axis=0)
         for step in range(n_steps):
-            G = sign * (X_aug.T @ ((X_aug @ U > 0) * R[:, [k]]))  # gradient of σ r_kᵀ(X̃u)_+
+            G = sign * adjoint(X_aug, X_aug @ U > 0, R[:, [k]])[0]  # gradient of σ r_kᵀ(X̃u)_+
             norms = np.linalg.norm(G, axis=0)
             U = U + _ASCENT_STEP * (1 - step / n_steps) * G / np.where(norms > 0, norms, 1.0)
             U /= np.linalg.norm(U, axis=0)
@@ -254,7 +248,7 @@ def _violated_patterns(X_aug, R, gates, known, alpha, threshold, n_wanted=None):
     if patterns.shape[1] == 0:
         return patterns, gates, np.zeros(0)
     K, C = R.shape[1], patterns.shape[1]
-    A = np.stack([X_aug.T @ (patterns * R[:, [k]]) for k in range(K)])  # (K, d, C)
+    A = adjoint(X_aug, patterns, R)  # (K, d, C)
     bounds = np.linalg.norm(A, axis=1).max(axis=0)  # ‖Π_K(a)‖ ≤ ‖a‖ (SPEC §4)
     order = np.argsort(-bounds)
     order = order[bounds[order] > threshold * alpha]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._adam import adam
 from ..network import TwoLayerReLUNetwork
 from ..program.losses import encode_targets
 from ._problem import make_problem, neuron_blocks
@@ -19,7 +20,6 @@ __all__ = ["NonconvexFit", "train_nonconvex"]
 # Armijo sufficient-decrease constant and step adaptation of gradient descent.
 _ARMIJO = 1e-4
 _GROW, _SHRINK, _MAX_HALVINGS, _MAX_DECAY = 2.0, 0.5, 60, 0.5
-_ADAM_BETAS, _ADAM_EPS = (0.9, 0.999), 1e-8
 # A sample within this relative distance of a neuron's kink is on it; sweeps of the λ problem.
 _KINK_RTOL, _KINK_SWEEPS = 1e-6, 5
 
@@ -173,29 +173,12 @@ def _gradient_descent(batch, params, max_iter, tol, learning_rate):
 
 
 def _adam(batch, params, max_iter, tol, learning_rate):
-    """Adam with a fixed learning rate, per network."""
+    """Adam with a fixed learning rate (:func:`sklearn_convexrelu._adam.adam`), per network."""
     lr = 1e-2 if learning_rate == "auto" else float(learning_rate)
-    beta1, beta2 = _ADAM_BETAS
-    first = [np.zeros_like(p) for p in params]
-    second = [np.zeros_like(p) for p in params]
-    value, grads = batch.value_and_grad(*params)
-    history, active = [value], _sup_norm(grads) > tol
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):
-        if not active.any():
-            n_iter -= 1
-            break
-        for p, g, m1, m2 in zip(params, grads, first, second):
-            m1 *= beta1
-            m1 += (1 - beta1) * g
-            m2 *= beta2
-            m2 += (1 - beta2) * g**2
-            update = lr * (m1 / (1 - beta1**n_iter)) / (np.sqrt(m2 / (1 - beta2**n_iter)) + _ADAM_EPS)
-            p -= _expand(active.astype(float), p) * update
-        value, grads = batch.value_and_grad(*params)
-        active = active & (_sup_norm(grads) > tol)
-        history.append(value)
-    return params, np.array(history), n_iter, ~active
+    params, history, n_iter, stopped = adam(
+        lambda p: batch.value_and_grad(*p), params, max_iter, lr, active=lambda grads: _sup_norm(grads) > tol
+    )
+    return params, np.array(history), n_iter, stopped
 
 
 def _expand(per_network, array):

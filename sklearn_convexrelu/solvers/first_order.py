@@ -505,7 +505,7 @@ class FirstOrderSolver:
 
     def _initial_state(self, init):
         K, d, P = self.shape
-        state = _Atoms(np.zeros((d, 0)), np.zeros(0, dtype=int), np.zeros((self.X_aug.shape[0], 0)), np.zeros(0), np.zeros(K))
+        state = _WorkingSet(np.zeros((d, 0)), np.zeros(0, dtype=int), np.zeros((self.X_aug.shape[0], 0)), np.zeros(0), np.zeros(K))
         if init is not None:
             blocks_pos, blocks_neg, intercept = init
             if self.gated:  # one block per pattern: w = v − u
@@ -616,9 +616,10 @@ class FirstOrderSolver:
         )
 
 
-class _Atoms:
-    """Working set: unit directions (d, m), block keys (m,), fits (n, m), weights (m,), intercept (K,)
-    and, per atom, the restricted solves it has spent at ``t = 0`` (m,)."""
+class _WorkingSet:
+    """The solver's working set of atoms and its current point: unit directions (d, m), block keys
+    (m,), fits (n, m), weights (m,), intercept (K,) and, per atom, the restricted solves it has spent
+    at ``t = 0`` (m,)."""
 
     def __init__(self, directions, keys, fits, t, c):
         self.directions, self.keys, self.fits, self.t, self.c = directions, keys, fits, t, c
