@@ -29,7 +29,6 @@ from sklearn.utils import check_random_state
 from ._adam import adam
 from .arrangements import Arrangements, _augment, sample_arrangements
 from .program.operators import adjoint
-from .program.penalty import GroupNormPenalty
 from .solvers._cone_projection import ConeProjector
 from .solvers._threads import blas_threads
 from .solvers.first_order import FirstOrderSolver
