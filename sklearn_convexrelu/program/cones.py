@@ -5,27 +5,29 @@ The cone of pattern ``D_i`` is ``K_i = {u : A_i u ≥ 0}`` with ``A_i = (2 D_i �
 ``Π_K(a) = a + A_iᵀρ*`` with ``ρ* = argmin_{ρ ≥ 0} ‖a + A_iᵀρ‖`` (one non-negative least squares).
 Any ``ρ ≥ 0`` gives an upper bound ``‖Π_K(a)‖ ≤ ‖a + A_iᵀρ‖``.
 
-:func:`project_onto_cones` solves many of these at once by the Lawson–Hanson active-set method,
-vectorised over the blocks: each block keeps a *face* (at most ``d`` rows with ``ρ > 0``); one
-round is a batched solve on the faces plus one product ``X̃ U`` that finds the most violated rows of
-every block. The faces of a previous call (e.g. the same block one solver iteration earlier) are
-the warm start.
+:func:`project_onto_cones` solves many of these at once by the Lawson–Hanson active-set method, in a
+compiled loop over the blocks (numba, :mod:`._cone_kernels`): each block keeps a *face* (at most
+``d`` independent rows with ``ρ > 0``) as a QR factorisation updated as rows enter and leave; one
+round is a solve on the face plus one product ``X̃ u`` that finds the most violated rows. The faces
+of a previous call (e.g. the same block one solver iteration earlier) are the warm start.
 """
 
 import numpy as np
 
 from .._nnls import nnls
+from ._cone_kernels import lawson_hanson_blocks
 from .operators import adjoint
 
 __all__ = ["cone_kappas", "project_onto_cone", "project_onto_cones"]
 
 # Relative tolerance of the cone check: row j may be violated by _RTOL ‖x̃_j‖ ‖a‖.
 _RTOL = 1e-12
-# Entries of the (n_samples, blocks) slack matrix formed at once (memory of one round).
-_SLACK_ENTRIES = 2**23
 # Violated rows a block's face takes per round (the most violated first): fewer rounds than one at
 # a time when faces are large (narrow cones in many dimensions).
 _ROWS_PER_ROUND = 8
+# A row entering a face with a component off the face's span of at most this fraction of its norm is
+# dependent and stays out (duplicate rows, rank-deficient X̃): it changes neither span nor projection.
+_DEPENDENCE = 1e-10
 
 
 def _cone_rows(X_aug, pattern):
@@ -81,107 +83,20 @@ def _single_projection(X_aug, pattern, a):
     return np.asarray(v.value, dtype=float)
 
 
-def _signed_rows(X_aug, patterns, index, rows):
-    """Rows ``(2D_i − I) x̃_j`` for blocks of patterns ``index`` (B,) and rows (B, W): (B, W, d)."""
-    X_rows = X_aug[rows]
-    return np.where(patterns[rows, index[:, None]][..., None], X_rows, -X_rows)
-
-
-def _face_multipliers(A_face, used, A):
-    """``argmin_ρ ‖a + A_Fᵀρ‖`` over each block's face (no sign constraint), shape (B, W); ``A`` is (B, d)."""
-    rho = np.zeros(used.shape)
-    if not used.any():
-        return rho
-    width = used.shape[1] - int(np.argmax(used[:, ::-1].any(axis=0)))
-    used, A_face = used[:, :width], A_face[:, :width] * used[:, :width, None]  # later slots are all empty
-    gram = A_face @ A_face.transpose(0, 2, 1) + np.eye(width) * ~used[:, None, :]
-    rhs = -(A_face @ A[:, :, None])
-    try:
-        rho[:, :width] = np.linalg.solve(gram, rhs)[..., 0] * used
-    except np.linalg.LinAlgError:  # a dependent face (degenerate data): least squares per block
-        rho[:, :width] = np.stack([np.linalg.lstsq(g, r, rcond=None)[0][:, 0] for g, r in zip(gram, rhs)]) * used
-    return rho
-
-
 def _lawson_hanson(X_aug, patterns, row_norms, A, index, rows, used, threshold, max_rounds):
-    """Batched Lawson–Hanson from the faces ``rows``/``used`` (B, d); see :func:`project_onto_cones`.
+    """Lawson–Hanson from the faces ``rows``/``used`` (B, d), block by block; see :func:`project_onto_cones`.
 
     ``A`` holds one block per row, shape (B, d). Returns ``U`` (B, d), ``exact`` (B,), the final
-    faces and the blocks left unfinished (B,) bool.
+    faces (rows and which are used) and the blocks left unfinished (B,) bool.
     """
-    B, d = A.shape
-    tolerance = _RTOL * np.linalg.norm(A, axis=1)
-    signs = np.where(patterns[:, index], 1.0, -1.0).T  # (B, n): row j of block b's cone is signs[b, j] x̃_j
-    A_face = _signed_rows(X_aug, patterns, index, rows)
-    for _ in range(d + 1):  # warm faces: drop rows until every multiplier is positive (feasible start)
-        rho = _face_multipliers(A_face, used, A)
-        wrong = used & ~(rho > 0)
-        if not wrong.any():
-            break
-        used = used & ~wrong
-    else:
-        used, rho = np.zeros_like(used), np.zeros_like(rho)
-    U = A.copy()
-    exact = np.ones(B, dtype=bool)
-    unfinished = np.zeros(B, dtype=bool)
-    k = min(_ROWS_PER_ROUND, d, X_aug.shape[0])
-    last = np.full(B, -1)  # worst row of the previous round
-    alone = np.zeros(B, dtype=bool)  # ... added alone: adding it again means rounding, not progress
-    todo = np.arange(B)
-    for _ in range(max_rounds):
-        U[todo] = A[todo] + (rho[todo, None, :] @ A_face[todo])[:, 0]
-        slack = signs[todo] * (U[todo] @ X_aug.T)  # (b, n)
-        on_face, slot = np.nonzero(used[todo])
-        slack[on_face, rows[todo[on_face], slot]] = np.inf  # face rows hold with equality
-        candidates = np.argpartition(slack, k - 1, axis=1)[:, :k]  # the k most violated rows, worst first
-        values = np.take_along_axis(slack, candidates, axis=1)
-        order = np.argsort(values, axis=1)
-        candidates, values = np.take_along_axis(candidates, order, axis=1), np.take_along_axis(values, order, axis=1)
-        violated = values < -tolerance[todo, None] * row_norms[candidates]
-        worst = candidates[:, 0]
-        bounded = violated[:, 0] & (np.linalg.norm(U[todo], axis=1) <= threshold)  # ρ ≥ 0: ‖u‖ ≥ ‖Π_K(a)‖
-        exact[todo[bounded]] = False
-        grow = violated[:, 0] & ~bounded
-        repeat = worst == last[todo]
-        stuck = grow & (used[todo].all(axis=1) | (repeat & alone[todo]))  # degenerate data or rounding
-        unfinished[todo[stuck]] = True
-        grow &= ~stuck
-        new, candidates, violated, repeat = todo[grow], candidates[grow], violated[grow], repeat[grow]
-        if new.size == 0:
-            break
-        # violated rows into free slots; a worst row that came back (dropped by the inner loop) enters
-        # alone, as in Lawson–Hanson proper, where it is sure to get a positive multiplier
-        slots = np.argsort(used[new], axis=1, kind="stable")[:, :k]  # free slots first
-        enter = violated & ~np.take_along_axis(used[new], slots, axis=1)
-        enter[repeat, 1:] = False
-        b, j = np.nonzero(enter)
-        block, slot, row = new[b], slots[b, j], candidates[b, j]
-        rows[block, slot], used[block, slot], rho[block, slot] = row, True, 0.0
-        A_face[block, slot] = signs[block, row][:, None] * X_aug[row]
-        last[new], alone[new] = candidates[:, 0], repeat
-        inner = new
-        for _ in range(d + 1):  # Lawson–Hanson inner loop: stay feasible, drop rows that reach ρ = 0
-            z = _face_multipliers(A_face[inner], used[inner], A[inner])
-            negative = used[inner] & (z <= 0)
-            fine = ~negative.any(axis=1)
-            rho[inner[fine]] = z[fine]
-            inner, z, negative = inner[~fine], z[~fine], negative[~fine]
-            if inner.size == 0:
-                break
-            old = rho[inner]
-            ratio = np.full(old.shape, np.inf)  # where ρ reaches zero on the segment to z (z ≤ 0 < old - z or both 0)
-            gap = old[negative] - z[negative]
-            ratio[negative] = np.where(gap > 0, old[negative] / np.where(gap > 0, gap, 1.0), 0.0)
-            step = ratio.min(axis=1, keepdims=True)
-            moved = old + step * (z - old)
-            drop = negative & (ratio <= step)
-            used[inner] &= ~drop
-            rho[inner] = np.where(used[inner], moved, 0.0)
-        unfinished[inner] = True  # the inner loop did not settle (at most d drops are possible)
-        todo = new[~unfinished[new]]
-    else:
-        unfinished[todo] = True
-    return U, exact, rows, used & (rho > 0), unfinished
+    faces = np.where(used, rows, -1).astype(np.int64)
+    U, status, faces = lawson_hanson_blocks(
+        np.ascontiguousarray(X_aug, dtype=float), np.ascontiguousarray(patterns, dtype=bool),
+        np.ascontiguousarray(row_norms, dtype=float), np.ascontiguousarray(A, dtype=float),
+        np.ascontiguousarray(index, dtype=np.int64), faces, float(threshold), int(max_rounds), _RTOL, _ROWS_PER_ROUND,
+        _DEPENDENCE,
+    )
+    return U, status != 1, np.maximum(faces, 0), faces >= 0, status == 2
 
 
 def project_onto_cones(X_aug, patterns, A, index, *, faces=None, threshold=0.0):
@@ -210,21 +125,15 @@ def project_onto_cones(X_aug, patterns, A, index, *, faces=None, threshold=0.0):
         Each column's face (rows with a positive multiplier), padded with -1, for a later warm start.
     """
     d, B = A.shape
-    U, exact = np.array(A, dtype=float), np.ones(B, dtype=bool)
     faces = np.full((B, d), -1) if faces is None else np.array(faces, dtype=int)
-    row_norms = np.linalg.norm(X_aug, axis=1)
-    chunk = max(1, _SLACK_ENTRIES // max(X_aug.shape[0], d * d, 1))
-    for start in range(0, B, chunk):
-        part = slice(start, min(start + chunk, B))
-        used = faces[part] >= 0
-        U_part, exact[part], rows, used, unfinished = _lawson_hanson(
-            X_aug, patterns, row_norms, A[:, part].T, index[part], np.where(used, faces[part], 0), used, threshold,
-            20 * d + 50,
-        )
-        U[:, part], faces[part] = U_part.T, np.where(used, rows, -1)
-        for b in start + np.flatnonzero(unfinished):  # rare (degenerate data)
-            U[:, b] = _single_projection(X_aug, patterns[:, index[b]], A[:, b])
-            exact[b] = True
+    U, exact, rows, used, unfinished = _lawson_hanson(
+        X_aug, patterns, np.linalg.norm(X_aug, axis=1), np.asarray(A, dtype=float).T, index, np.maximum(faces, 0),
+        faces >= 0, threshold, 20 * d + 50,
+    )
+    U, faces = U.T.copy(), np.where(used, rows, -1)
+    for b in np.flatnonzero(unfinished):  # rare (degenerate data)
+        U[:, b] = _single_projection(X_aug, patterns[:, index[b]], A[:, b])
+        exact[b] = True
     return U, exact, faces
 
 
