@@ -18,7 +18,7 @@ from ..network import blocks_to_network as _blocks_to_network
 from ..program.losses import encode_targets, get_loss, normalized_weights
 from ..program.certificate import program_dual_point
 from ..program.penalty import GroupNormPenalty
-from ..solvers import CvxpyProgram
+from ..solvers import CvxpyProgram, FirstOrderSolver
 from ..solvers.polish import convex_objective, polish
 
 # Blocks whose penalised norm is below this fraction of the largest are zero neurons.
@@ -360,14 +360,35 @@ def _polished(problem, patterns, stacked, intercept):
     return np.stack([V, U]), np.asarray(c, dtype=float), float(objective), prediction
 
 
-def solve_optimum(problem, arrangements, *, tol=1e-8, max_iter=1000):
-    """Solve the convex program of ``problem`` over ``arrangements`` (cvxpy), polished (SPEC §3)."""
+def _raw_optimum(problem, arrangements, tol, max_iter, solver):
+    """The package's solver for the problem's loss and penalty (SPEC §7).
+
+    ``"auto"``: the first-order solver (stopped on the certified relative gap ``tol``) when it
+    supports the penalty (a penalised hidden bias), cvxpy when it does not or does not converge.
+    """
     X_aug, patterns = problem.X_aug, arrangements.patterns
+    if solver == "auto" and problem.penalty.penalize_hidden_bias:
+        raw = FirstOrderSolver(
+            X_aug, patterns, problem.Y, problem.s, problem.loss, fit_intercept=problem.fit_intercept,
+            generators=arrangements.generators, penalty=problem.penalty,
+        ).solve(problem.alpha, tol=tol, max_iter=max_iter)
+        if raw.converged:
+            return raw
     program = CvxpyProgram(
         X_aug, patterns, problem.Y, problem.s, problem.loss,
         fit_intercept=problem.fit_intercept, penalty=problem.penalty,
     )
-    raw = program.solve(problem.alpha, tol=tol, max_iter=max_iter)
+    return program.solve(problem.alpha, tol=tol, max_iter=max_iter)
+
+
+def solve_optimum(problem, arrangements, *, tol=1e-8, max_iter=1000, solver="auto"):
+    """Solve the convex program of ``problem`` over ``arrangements``, polished (SPEC §3).
+
+    ``solver``: ``"auto"`` (the first-order solver when the penalty allows, see
+    :func:`_raw_optimum`) or ``"cvxpy"``.
+    """
+    patterns = arrangements.patterns
+    raw = _raw_optimum(problem, arrangements, tol, max_iter, solver)
     stacked, c, objective, prediction = _polished(problem, patterns, np.stack([raw.blocks_pos, raw.blocks_neg]), raw.intercept)
     # blocks on constraints that are not tight at the dual optimum are zero at the exact optimum
     # (complementary slackness): drop the solver's residue there unless that costs objective
