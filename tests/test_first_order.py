@@ -1,7 +1,6 @@
 """The first-order solver: agreement with cvxpy, certified gaps, warm starts, exact projections (SPEC §7, §10.2)."""
 
 import itertools
-import warnings
 
 import cvxpy as cp
 import numpy as np
@@ -35,12 +34,10 @@ def _problem(kind, n=30, seed=0):
 
 def _solve(X, Y, s, loss_name, alpha, solver, arrangements, *, fit_intercept=True, tol=1e-7, **kwargs):
     loss = get_loss(loss_name, Y.shape[1])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return solve_convex_program(
-            _augment(X, True), arrangements, Y, s, loss, alpha, fit_intercept=fit_intercept, hidden_bias=True,
-            tol=tol, max_iter=1000, solver=solver, **kwargs,
-        )
+    return solve_convex_program(
+        _augment(X, True), arrangements, Y, s, loss, alpha, fit_intercept=fit_intercept, hidden_bias=True,
+        tol=tol, max_iter=1000, solver=solver, **kwargs,
+    )
 
 
 @pytest.mark.parametrize("kind", ["squared", "multi_output", "logistic", "softmax"])
