@@ -9,6 +9,8 @@ are defined in this package. For each:
 - the numpydoc ``Parameters`` section names the signature's parameters, in order (``self``/``cls``
   dropped, ``*args``/``**kwargs`` written as such); a class is checked against its constructor, and
   a dataclass that is a result record may document its fields under ``Attributes`` instead;
+- a parameter with a default says ``default=<value>`` on its type line, and a literal value there
+  is the signature's (scikit-learn's wording: ``alpha : float, default=1e-3``);
 - a function or method that returns a value has a ``Returns`` (or ``Yields``) section.
 """
 
@@ -17,6 +19,7 @@ import dataclasses
 import importlib
 import inspect
 import pkgutil
+import re
 import textwrap
 import warnings
 
@@ -100,6 +103,28 @@ def _documented_names(section):
     return [name.strip() for entry in section for name in entry.name.split(",") if name.strip()]
 
 
+def _default_problems(func, section):
+    """A parameter with a default says ``default=<value>`` (scikit-learn's wording), and a literal
+    value there is the signature's."""
+    types = {name.strip(): entry.type for entry in section for name in entry.name.split(",")}
+    problems = []
+    for name, parameter in inspect.signature(func).parameters.items():
+        if parameter.default is parameter.empty or name not in types:
+            continue
+        match = re.search(r"default=(.*)$", types[name])
+        if match is None:
+            problems.append(f"{name}: the type line does not say default={parameter.default!r}")
+            continue
+        try:
+            documented = ast.literal_eval(match.group(1).strip())
+        except (ValueError, SyntaxError):  # e.g. default=np.inf: not a literal, not compared
+            continue
+        same_kind = isinstance(documented, bool) == isinstance(parameter.default, bool)  # True == 1
+        if not (same_kind and documented == parameter.default):
+            problems.append(f"{name}: documented default={match.group(1).strip()}, actual {parameter.default!r}")
+    return problems
+
+
 def _returns_value(func):
     """Whether the function's own body has ``return <value>`` or ``yield``."""
     try:
@@ -162,31 +187,41 @@ def _problems(obj, kind):
             documented = [name for name in attributes if name in expected]
         if expected is not None and documented != expected:
             problems.append(f"documented parameters {documented} != signature {expected}")
+        if expected is not None and not dataclasses.is_dataclass(obj):
+            init = next(klass.__init__ for klass in obj.__mro__ if "__init__" in vars(klass))
+            problems += _default_problems(init, parsed["Parameters"])
         return problems
 
     expected = _signature_names(func, drop_first=not isinstance(obj, staticmethod) and kind == "method")
     documented = _documented_names(parsed["Parameters"])
     if documented != expected:
         problems.append(f"documented parameters {documented} != signature {expected}")
+    problems += _default_problems(func, parsed["Parameters"])
     if _returns_value(func) and not (parsed["Returns"] or parsed["Yields"]):
         problems.append("returns a value but has no Returns section")
     return problems
 
 
-def _misdocumented(X, y, *, alpha=1.0):
+def _misdocumented(X, y, *, alpha=1.0, tol=1e-4, fit_intercept=True):
     """A function whose docstring is out of date.
 
     Parameters
     ----------
     y : ndarray
     X : ndarray
+    alpha : float
+    tol : float, default=1e-3
+    fit_intercept : bool, default=1
     """
     return X
 
 
 def test_checker_flags_mismatches():
     problems = _problems(_misdocumented, "function")
-    assert any("!= signature ['X', 'y', 'alpha']" in problem for problem in problems)
+    assert any("!= signature ['X', 'y', 'alpha', 'tol', 'fit_intercept']" in problem for problem in problems)
+    assert "alpha: the type line does not say default=1.0" in problems
+    assert "tol: documented default=1e-3, actual 0.0001" in problems
+    assert "fit_intercept: documented default=1, actual True" in problems
     assert "returns a value but has no Returns section" in problems
 
 

@@ -306,8 +306,10 @@ def gradient_descent_experiment(
     learning_rate : float or "auto", default="auto"
     max_iter : int, default=5000
     tol : float, default=1e-8
-    loss, sample_weight, hidden_bias, penalize_hidden_bias, fit_intercept
+    loss : {"squared_error", "log_loss"}, default="squared_error"
         The objective, as in :func:`train_nonconvex`.
+    sample_weight : array-like of shape (n_samples,), default=None
+    hidden_bias, penalize_hidden_bias, fit_intercept : bool, default=True
     init_scale : float, default=1.0
     arrangements : {"auto", "exact", "sample"} or Arrangements, default="auto"
         Patterns of the convex program giving the optimum.
