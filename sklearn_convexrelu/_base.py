@@ -1,6 +1,5 @@
 """Shared machinery of the estimators: validation, weights, arrangements, solve, fitted attributes."""
 
-import os
 import warnings
 from abc import ABCMeta, abstractmethod
 from dataclasses import replace
@@ -9,55 +8,18 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, validate_data
-from .arrangements import Arrangements, _augment, arrangement_count_bound, enumerate_arrangements, sample_arrangements
+from ._preparation import (
+    arrangement_mode, augment, build_arrangements, check_program_size, positive_rows, resolve_solver,
+)
+from ._sklearn_compat import Interval, StrOptions, validate_data
+from .arrangements import arrangement_count_bound
+from .exceptions import OptimalSetWarning
 from .optimal_set import Invariances, optimal_set_from_fit
 from .pattern_search import search_arrangements
 from .program.losses import get_loss
 from .solvers import solve_convex_program
-
-# solver="auto" uses cvxpy (interior point, ~1e-10 relative gaps) for the squared loss on programs
-# with at most this many cone rows 2·n·P·K (up to about a minute of Clarabel), and the first-order
-# solver beyond and for log_loss, where Clarabel's exponential cones are inaccurate at small alpha.
-# On default fits of scikit-learn's check data the first-order solver was slower than Clarabel.
-_AUTO_CVXPY_ROWS = 400_000
-
-# Bytes per nonzero of the compiled cvxpy program (data, indices and the copies made while
-# canonicalising), measured on Clarabel fits; the guard refuses programs above half the free memory.
-_BYTES_PER_PROGRAM_NONZERO = 200
-
-
-def _available_memory():
-    """Available memory in bytes (``MemAvailable`` on Linux, physical memory elsewhere)."""
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
-def _check_program_size(n_samples, n_dims, n_patterns, n_outputs):
-    """Refuse, with advice, a cvxpy program that would not fit in memory.
-
-    The program has ``2 · n · P · K`` cone rows, each with ``d`` nonzeros, plus the gated prediction.
-    """
-    nonzeros = 3 * n_samples * n_patterns * n_outputs * n_dims
-    needed = nonzeros * _BYTES_PER_PROGRAM_NONZERO
-    available = _available_memory()
-    if needed > available / 2:
-        raise ValueError(
-            f"The convex program over {n_patterns} activation patterns and {n_samples} samples has "
-            f"{2 * n_samples * n_patterns * n_outputs:,} cone rows and needs about {needed / 1e9:.1f} GB, "
-            f"more than half of the available memory ({available / 1e9:.1f} GB). Sample fewer "
-            "patterns (arrangements='sample' with a smaller n_arrangements), fit on fewer samples, "
-            "or use solver='first_order'."
-        )
 
 
 class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
@@ -108,47 +70,22 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
 
         ``"auto"`` enumerates exactly when the bound on the number of patterns is at most
         ``max_arrangements`` (SPEC §2) and otherwise runs a pattern search (SPEC §7), whose fit is
-        never worse than the gradient-descent network that seeds it.
+        never worse than the gradient-descent network that seeds it
+        (:func:`~sklearn_convexrelu._preparation.arrangement_mode`).
         """
         if self.warm_start and hasattr(self, "arrangements_") and self.arrangements_.hidden_bias == self.hidden_bias:
             return "warm"
-        if self.arrangements != "auto":
-            return self.arrangements
-        bound = arrangement_count_bound(X, hidden_bias=self.hidden_bias)
-        return "exact" if bound <= self.max_arrangements else "search"
-
-    def _resolve_solver(self, n_samples, n_patterns, n_outputs, searched=False):
-        """The solver ``"auto"`` stands for (see ``_AUTO_CVXPY_ROWS``); after a pattern search, the
-        first-order solver, which already holds the solution to ``tol`` (one certifying pass)."""
-        if self.solver != "auto":
-            return self.solver
-        if searched:
-            return "first_order"
-        small = 2 * n_samples * n_patterns * n_outputs <= _AUTO_CVXPY_ROWS
-        return "cvxpy" if small and self.loss == "squared_error" else "first_order"
-
-    def _select_arrangements(self, X, mode):
-        """Patterns for this fit: previous generators (warm start), exact, or sampled (SPEC §2)."""
-        if mode == "warm":
-            previous = self.arrangements_
-            patterns = previous.patterns_on(X)
-            exact = previous.exact and patterns.shape == previous.patterns.shape and np.array_equal(patterns, previous.patterns)
-            return Arrangements(patterns, previous.generators, exact, self.hidden_bias, previous.n_sampled, previous.description)
-        if mode == "exact":
-            return enumerate_arrangements(X, hidden_bias=self.hidden_bias, max_patterns=None)
-        rng = check_random_state(self.random_state)
-        return sample_arrangements(X, self.n_arrangements, hidden_bias=self.hidden_bias, random_state=rng)
+        return arrangement_mode(
+            self.arrangements, X, hidden_bias=self.hidden_bias, max_arrangements=self.max_arrangements, beyond="search",
+        )
 
     def _fit_encoded(self, X, Y, sample_weight):
         """Fit on validated ``X`` and encoded targets ``Y`` of shape (n_samples, n_outputs)."""
-        s = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
-        keep = s > 0  # zero-weight rows are removed before the patterns are built (SPEC §1)
-        X_fit, Y_fit = X[keep], Y[keep]
-        s = s[keep] * (keep.sum() / s[keep].sum())
+        X_fit, Y_fit, s = positive_rows(X, Y, sample_weight)  # zero-weight rows dropped (SPEC §1)
         mode = self._arrangement_mode(X_fit)
         if self.solver == "cvxpy" and mode == "exact":  # refuse before enumerating what could not be solved
             bound = arrangement_count_bound(X_fit, hidden_bias=self.hidden_bias)
-            _check_program_size(X_fit.shape[0], X.shape[1] + self.hidden_bias, bound, Y.shape[1])
+            check_program_size(X_fit.shape[0], X.shape[1] + self.hidden_bias, bound, Y.shape[1])
         loss = get_loss(self.loss, Y.shape[1])
         program = init = search = None
         if mode == "search":
@@ -158,12 +95,18 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
                 max_iter=self.max_iter, random_state=self.random_state, verbose=self.verbose, n_jobs=self.n_jobs,
             )
             init = program.solution()
-        else:
-            arrangements = self._select_arrangements(X_fit, mode)
-        X_aug = _augment(X_fit, self.hidden_bias)
-        solver = self._resolve_solver(X_aug.shape[0], arrangements.n_patterns, Y.shape[1], searched=mode == "search")
+        else:  # a warm start re-applies the previous generators to these rows
+            previous = self.arrangements_ if mode == "warm" else mode
+            arrangements = build_arrangements(
+                X_fit, previous, hidden_bias=self.hidden_bias, n_arrangements=self.n_arrangements,
+                random_state=self.random_state,
+            )
+        X_aug = augment(X_fit, self.hidden_bias)
+        solver = resolve_solver(
+            self.solver, self.loss, X_aug.shape[0], arrangements.n_patterns, Y.shape[1], searched=mode == "search",
+        )
         if solver == "cvxpy":
-            _check_program_size(X_aug.shape[0], X_aug.shape[1], arrangements.n_patterns, Y.shape[1])
+            check_program_size(X_aug.shape[0], X_aug.shape[1], arrangements.n_patterns, Y.shape[1])
             program = None
         fit = solve_convex_program(
             X_aug, arrangements, Y_fit, s, loss, self.alpha,
@@ -174,7 +117,9 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
         certificate = fit.certificate
         if arrangements.description:  # what a pattern search covered (SPEC §4: report the pattern set)
             certificate = replace(certificate, coverage=arrangements.description)
-        if not fit.raw.converged or certificate.relative_gap > self.tol:
+        # the certified gap decides (SPEC §4): a status such as cvxpy's "optimal_inaccurate" with a
+        # gap within tol is a certified optimum
+        if certificate.relative_gap > self.tol:
             warnings.warn(
                 f"The solver {fit.raw.solver} stopped with status {fit.raw.status!r} and relative "
                 f"duality gap {certificate.relative_gap:.3e} (tol={self.tol:.1e}) over "

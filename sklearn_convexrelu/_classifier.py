@@ -4,9 +4,9 @@ import numpy as np
 from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
 
 from ._base import _BaseConvexReLU
+from ._preparation import encode_classes
 from ._sklearn_compat import _fit_context, validate_data
 
 
@@ -114,17 +114,7 @@ class ConvexReLUClassifier(ClassifierMixin, _BaseConvexReLU):
         self : object
         """
         X, y = validate_data(self, X, y, ensure_min_samples=1)
-        check_classification_targets(y)
-        self.classes_, labels = np.unique(y, return_inverse=True)
-        if self.classes_.size < 2:
-            raise ValueError(
-                "The classifier needs samples of at least 2 classes in the data, but the data "
-                f"contain only one class: {self.classes_[0]!r}."
-            )
-        if self.classes_.size == 2:
-            Y = np.where(labels == 1, 1.0, -1.0)[:, None]  # ỹ ∈ {−1, +1}, classes_[1] positive
-        else:
-            Y = np.eye(self.classes_.size)[labels]  # one-hot, one block set per class (SPEC §9)
+        self.classes_, Y = encode_classes(y)  # ±1 (classes_[1] positive) or one-hot (SPEC §9)
         return self._fit_encoded(X, Y, sample_weight)
 
     def decision_function(self, X):

@@ -18,24 +18,27 @@ min-norm optimal network (SPEC §5). Both are optimal, so they predict the same 
 rows; on the test rows they agree whenever all optimal networks compute the same function.
 """
 
+from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn import get_config
-from sklearn.base import clone, is_classifier
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone, is_classifier
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseConvexReLU
-from ._classifier import ConvexReLUClassifier
-from ._path import _alpha_grid, _alpha_max, _check_alphas, _path_encoded, _prepare, _resolve_arrangements
+from ._classifier import ConvexReLUClassifier, _has_probabilities
+from ._path import _alpha_grid, _alpha_max, _check_alphas, _path_encoded
+from ._preparation import arrangement_mode, encode_classes, encode_values, prepare
 from ._regressor import ConvexReLURegressor
 from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context, validate_data
-from .program.losses import encode_targets, get_loss
+from .program.losses import get_loss
 
 __all__ = ["ConvexReLUClassifierCV", "ConvexReLURegressorCV"]
 
@@ -44,17 +47,28 @@ _PATH_PARAMS = (
     "loss", "n_arrangements", "max_arrangements", "hidden_bias", "fit_intercept", "solver", "tol", "max_iter",
 )
 
+# Fitted attributes of the base estimators that the CV estimators carry: those of ``estimator_``,
+# the base estimator refitted at ``alpha_`` (the classifier adds ``classes_``).
+_REFIT_ATTRIBUTES = (
+    "network_", "coefs_", "intercepts_", "convex_solution_", "n_neurons_", "n_outputs_", "arrangements_",
+    "n_arrangements_", "pattern_search_", "objective_", "certificate_", "dual_gap_", "n_iter_", "solver_",
+    "optimal_set_", "invariances_",
+)
 
-def _fold_scores(estimator, X, y, Y, sample_weight, train, test, alphas, path_params, scorer, fitted_state):
+
+def _fold_scores(estimator, X, y, Y, sample_weight, train, test, alphas, path_params, scorer, scoring_state):
     """Scores on ``test`` of the path fitted on ``train`` (one joblib task).
 
-    The networks of the path are scored through a copy of ``estimator`` given the fitted state it
-    predicts with, as ``LogisticRegressionCV`` scores its path.
+    The networks of the path are scored through a copy of the base ``estimator`` given the fitted
+    state it predicts with (``scoring_state``, ``n_features_in_`` and each ``network_``), as
+    ``LogisticRegressionCV`` scores its path.
     """
     train_weight = None if sample_weight is None else sample_weight[train]
     path = _path_encoded(X[train], Y[train], train_weight, alphas=alphas, eps=None, **path_params)
     model = clone(estimator)
-    vars(model).update(fitted_state, n_features_in_=X.shape[1])
+    for name, value in scoring_state.items():
+        setattr(model, name, value)
+    model.n_features_in_ = X.shape[1]
     score_params = {} if sample_weight is None else {"sample_weight": sample_weight[test]}
     scores = []
     for network in path.networks:
@@ -63,17 +77,30 @@ def _fold_scores(estimator, X, y, Y, sample_weight, train, test, alphas, path_pa
     return np.asarray(scores, dtype=float)
 
 
-class _ConvexReLUCV:
-    """Shared fit of the cross-validated estimators (mixin, left of the estimator class)."""
+class _BaseConvexReLUCV(BaseEstimator, metaclass=ABCMeta):
+    """Shared fit of the cross-validated estimators. Not for direct use.
+
+    Built by composition, as ``LassoCV`` on ``LinearModelCV``: the subclasses add a scikit-learn
+    mixin and the target handling; the model at ``alpha_`` is the base estimator
+    (``_estimator_class``) refitted on all the data, kept as ``estimator_``, whose fitted
+    attributes (``_refit_attributes``) are also set on the CV estimator and to which the
+    prediction methods delegate.
+    """
+
+    _estimator_class = None  # ConvexReLURegressor or ConvexReLUClassifier
+    _refit_attributes = _REFIT_ATTRIBUTES
 
     _parameter_constraints: dict = {
         **{k: v for k, v in _BaseConvexReLU._parameter_constraints.items() if k not in ("alpha", "warm_start")},
+        # one pattern set serves the whole path: no pattern search (it is specific to one alpha)
+        "arrangements": [StrOptions({"auto", "exact", "sample"})],
         "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "eps": [Interval(Real, 0, None, closed="neither")],
         "cv": ["cv_object"],
         "scoring": [StrOptions(set(get_scorer_names())), callable, None],
     }
 
+    @abstractmethod
     def __init__(
         self, *, alphas, eps, cv, scoring, loss, arrangements, n_arrangements, max_arrangements,
         hidden_bias, fit_intercept, solver, tol, max_iter, random_state, verbose, n_jobs,
@@ -95,6 +122,10 @@ class _ConvexReLUCV:
         self.verbose = verbose
         self.n_jobs = n_jobs
 
+    @abstractmethod
+    def _validate_targets(self, X, y):
+        """Validated ``X, y``, encoded targets ``Y`` and the state a base estimator predicts with."""
+
     def _routed_split_params(self, sample_weight, params):
         """Metadata for the splitter's ``split``, as ``LinearModelCV`` routes it."""
         if get_config().get("enable_metadata_routing", False):
@@ -114,7 +145,10 @@ class _ConvexReLUCV:
         ``random_state`` is kept, so that the base estimator with it draws the same gates).
         """
         keep = slice(None) if sample_weight is None else sample_weight > 0
-        mode = _resolve_arrangements(self.arrangements, X[keep], self.hidden_bias, self.max_arrangements)
+        mode = arrangement_mode(
+            self.arrangements, X[keep], hidden_bias=self.hidden_bias, max_arrangements=self.max_arrangements,
+            beyond="sample",
+        )
         seed = self.random_state
         if not isinstance(seed, Integral):
             seed = int(check_random_state(seed).randint(np.iinfo(np.int32).max))
@@ -135,7 +169,7 @@ class _ConvexReLUCV:
         """The common grid, from ``alpha_max`` of all the data when ``alphas`` is an int."""
         if not isinstance(self.alphas, Integral):
             return _check_alphas(self.alphas)
-        X_aug, arrangements, Y_fit, s = _prepare(X, Y, sample_weight, hidden_bias=self.hidden_bias, **rule)
+        X_aug, arrangements, Y_fit, s = prepare(X, Y, sample_weight, hidden_bias=self.hidden_bias, **rule)
         loss = get_loss(self.loss, Y.shape[1])
         alpha_max = _alpha_max(X_aug, arrangements.patterns, Y_fit, s, loss, self.fit_intercept)
         return _alpha_grid(alpha_max, self.alphas, self.eps)
@@ -163,7 +197,7 @@ class _ConvexReLUCV:
             Fitted estimator.
         """
         split_params = self._routed_split_params(sample_weight, params)
-        X, y, Y, fitted_state = self._validate_targets(X, y)
+        X, y, Y, scoring_state = self._validate_targets(X, y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
         folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y, **split_params))
@@ -177,21 +211,24 @@ class _ConvexReLUCV:
         scorer = check_scoring(estimator, scoring=self.scoring)
         scores = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
             delayed(_fold_scores)(
-                estimator, X, y, Y, sample_weight, train, test, alphas, path_params, scorer, fitted_state,
+                estimator, X, y, Y, sample_weight, train, test, alphas, path_params, scorer, scoring_state,
             )
             for train, test in folds
         )
         score_path = np.column_stack(scores)  # (n_alphas, n_folds)
         best = int(np.argmax(score_path.mean(axis=1)))  # ties: the larger alpha (first in the grid)
-        model = self._estimator(alphas[best], rule).fit(X, y, sample_weight=sample_weight)
-        constructor = model.get_params(deep=False)
-        for name, value in vars(model).items():  # every fitted attribute of the base estimator
-            if name not in constructor:
-                setattr(self, name, value)
+        self.estimator_ = self._estimator(alphas[best], rule).fit(X, y, sample_weight=sample_weight)
+        for name in self._refit_attributes:  # the refitted model's fitted attributes, listed above
+            setattr(self, name, getattr(self.estimator_, name))
         self.alpha_ = float(alphas[best])
         self.alphas_ = alphas
         self.score_path_ = score_path
         return self
+
+    def _checked(self, X):
+        """``X`` validated against the data of :meth:`fit` (the refitted model saw it as an array)."""
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False)
 
     def get_metadata_routing(self):
         """Get metadata routing of this object.
@@ -207,13 +244,20 @@ class _ConvexReLUCV:
             .add(splitter=check_cv(self.cv), method_mapping=MethodMapping().add(caller="fit", callee="split"))
         )
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags
 
-class ConvexReLURegressorCV(_ConvexReLUCV, ConvexReLURegressor):
+
+class ConvexReLURegressorCV(RegressorMixin, _BaseConvexReLUCV):
     """Convex two-layer ReLU regression with ``alpha`` chosen by cross-validation.
 
     Every fold solves the whole grid on one compiled program (see :func:`convex_relu_path`);
     the best ``alpha`` (highest mean test score) is refitted on all the data with
-    :class:`ConvexReLURegressor`, whose fitted attributes this estimator carries.
+    :class:`ConvexReLURegressor`, kept as :attr:`estimator_`: this estimator carries its fitted
+    attributes and predicts with it. The landscape tools (:mod:`sklearn_convexrelu.landscape`)
+    accept it and examine the objective at ``alpha_``.
 
     Parameters
     ----------
@@ -261,12 +305,35 @@ class ConvexReLURegressorCV(_ConvexReLUCV, ConvexReLURegressor):
         The grid, in decreasing order.
     score_path_ : ndarray of shape (n_alphas, n_folds)
         Test score of every ``alpha`` on every fold (higher is better).
-    network_, coefs_, intercepts_, certificate_, ... : see ConvexReLURegressor
-        Every fitted attribute of the :class:`ConvexReLURegressor` refitted at ``alpha_`` on all
-        the data (``network_``, ``coefs_``, ``intercepts_``, ``convex_solution_``, ``n_neurons_``,
-        ``n_outputs_``, ``arrangements_``, ``n_arrangements_``, ``objective_``, ``certificate_``,
-        ``dual_gap_``, ``n_iter_``, ``solver_``, ``n_features_in_``, ``feature_names_in_`` and
-        any other).
+    estimator_ : ConvexReLURegressor
+        The base estimator refitted at ``alpha_`` on all the data; :meth:`predict` and
+        :meth:`score` use it.
+    network_ : TwoLayerReLUNetwork
+        ``estimator_.network_``, the min-norm optimal network at ``alpha_``.
+    coefs_ : list of ndarray
+        ``[W (n_features_in_, n_neurons_), A (n_neurons_, n_outputs_)]``.
+    intercepts_ : list of ndarray
+        ``[b (n_neurons_,), c (n_outputs_,)]``.
+    convex_solution_ : ConvexSolution
+    n_neurons_ : int
+    n_outputs_ : int
+    arrangements_ : Arrangements
+        The patterns of the refit (built on all the data by the rule used in every fold).
+    n_arrangements_ : int
+    pattern_search_ : None
+        Always ``None`` (no pattern search: the folds and the refit share one pattern rule).
+    objective_ : float
+        Training objective of :attr:`network_` at ``alpha_``.
+    certificate_ : Certificate
+    dual_gap_ : float
+    n_iter_ : int
+    solver_ : str
+    optimal_set_ : OptimalSet
+    invariances_ : Invariances
+        As in :class:`ConvexReLURegressor`: the attributes of :attr:`estimator_`.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined only when ``X`` has feature names that are all strings.
 
     See Also
     --------
@@ -289,7 +356,7 @@ class ConvexReLURegressorCV(_ConvexReLUCV, ConvexReLURegressor):
     """
 
     _estimator_class = ConvexReLURegressor
-    _parameter_constraints = {**_ConvexReLUCV._parameter_constraints, "loss": [StrOptions({"squared_error"})]}
+    _parameter_constraints = {**_BaseConvexReLUCV._parameter_constraints, "loss": [StrOptions({"squared_error"})]}
 
     def __init__(
         self, *, alphas=100, eps=1e-3, cv=None, scoring=None, loss="squared_error", arrangements="auto",
@@ -306,10 +373,29 @@ class ConvexReLURegressorCV(_ConvexReLUCV, ConvexReLURegressor):
     def _validate_targets(self, X, y):
         """Validated ``X, y``, encoded targets and the state :meth:`predict` needs."""
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, ensure_min_samples=1)
-        return X, y, encode_targets(y, "squared_error"), {"_y_1d": y.ndim == 1}
+        return X, y, encode_values(y), {"_y_1d": y.ndim == 1}
+
+    def predict(self, X):
+        """Predict with the network refitted at ``alpha_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        X = self._checked(X)
+        return self.estimator_.predict(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
 
-class ConvexReLUClassifierCV(_ConvexReLUCV, ConvexReLUClassifier):
+class ConvexReLUClassifierCV(ClassifierMixin, _BaseConvexReLUCV):
     """Convex two-layer ReLU classifier with ``alpha`` chosen by cross-validation.
 
     Every fold solves the whole grid on one compiled program (see :func:`convex_relu_path`);
@@ -351,10 +437,17 @@ class ConvexReLUClassifierCV(_ConvexReLUCV, ConvexReLUClassifier):
     alphas_ : ndarray of shape (n_alphas,)
     score_path_ : ndarray of shape (n_alphas, n_folds)
         As in :class:`ConvexReLURegressorCV`.
+    estimator_ : ConvexReLUClassifier
+        The base estimator refitted at ``alpha_`` on all the data; :meth:`predict`,
+        :meth:`decision_function`, :meth:`predict_proba` and :meth:`score` use it.
     classes_ : ndarray of shape (n_classes,)
-    network_, coefs_, intercepts_, certificate_, ... : see ConvexReLUClassifier
-        Every fitted attribute of the :class:`ConvexReLUClassifier` refitted at ``alpha_`` on all
-        the data.
+    network_, coefs_, intercepts_, convex_solution_, n_neurons_, n_outputs_, arrangements_, \
+    n_arrangements_, pattern_search_, objective_, certificate_, dual_gap_, n_iter_, solver_, \
+    optimal_set_, invariances_
+        The attributes of :attr:`estimator_`, as in :class:`ConvexReLURegressorCV`.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined only when ``X`` has feature names that are all strings.
 
     See Also
     --------
@@ -387,15 +480,80 @@ class ConvexReLUClassifierCV(_ConvexReLUCV, ConvexReLUClassifier):
             random_state=random_state, verbose=verbose, n_jobs=n_jobs,
         )
 
+    _refit_attributes = (*_REFIT_ATTRIBUTES, "classes_")
+
     def _validate_targets(self, X, y):
         """Validated ``X, y``, ±1 / one-hot targets over ``classes_`` and the state :meth:`predict` needs."""
         X, y = validate_data(self, X, y, ensure_min_samples=1)
-        check_classification_targets(y)
-        classes, labels = np.unique(y, return_inverse=True)
-        if classes.size < 2:
-            raise ValueError(
-                "The classifier needs samples of at least 2 classes in the data, but the data "
-                f"contain only one class: {classes[0]!r}."
-            )
-        Y = encode_targets(labels, "log_loss", n_outputs=1 if classes.size == 2 else classes.size)  # SPEC §9
+        classes, Y = encode_classes(y)  # SPEC §9
         return X, y, Y, {"classes_": classes}
+
+    def decision_function(self, X):
+        """Network outputs of the model refitted at ``alpha_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Shape (n_samples,) for two classes (positive means ``classes_[1]``).
+        """
+        X = self._checked(X)
+        return self.estimator_.decision_function(X)
+
+    def predict(self, X):
+        """Predicted class labels of the model refitted at ``alpha_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted class labels.
+        """
+        X = self._checked(X)
+        return self.estimator_.predict(X)
+
+    @available_if(_has_probabilities)
+    def predict_proba(self, X):
+        """Class probabilities of the model refitted at ``alpha_`` (``loss="log_loss"`` only).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, in the order of ``classes_``.
+        """
+        X = self._checked(X)
+        return self.estimator_.predict_proba(X)
+
+    @available_if(_has_probabilities)
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba` (``loss="log_loss"`` only).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probability of each class, in the order of ``classes_``.
+        """
+        X = self._checked(X)
+        return self.estimator_.predict_log_proba(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        return tags

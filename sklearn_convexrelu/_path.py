@@ -15,17 +15,15 @@ from numbers import Integral
 import numpy as np
 from joblib import effective_n_jobs
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_X_y
 
-from ._base import _check_program_size
-from ._sklearn_compat import _check_sample_weight
-from .arrangements import Arrangements, _augment, arrangement_count_bound, enumerate_arrangements, sample_arrangements
+from ._preparation import check_program_size, encode_classes, encode_values, prepare, resolve_solver
+from .arrangements import Arrangements
 from .network import ConvexSolution
 from .program.certificate import dual_vector, duality_certificate
 from .program.cones import cone_kappas, project_onto_cone
-from .program.losses import encode_targets, get_loss
+from .program.losses import get_loss
 from .program.operators import adjoint
 from .solvers import CvxpyProgram, FirstOrderSolver, solve_convex_program
 
@@ -93,56 +91,6 @@ class _PathPoint:
     n_iter: int
     solver: str
     converged: bool
-
-
-def _resolve_arrangements(arrangements, X, hidden_bias, max_arrangements):
-    """``"auto"`` → ``"exact"`` if the bound on the number of patterns is small, else ``"sample"``."""
-    if arrangements != "auto":
-        return arrangements
-    bound = arrangement_count_bound(X, hidden_bias=hidden_bias)
-    return "exact" if bound <= max_arrangements else "sample"
-
-
-def _arrangements_on(X, arrangements, *, n_arrangements, max_arrangements, hidden_bias, random_state):
-    """The pattern set of a fit on ``X`` (SPEC §2), as the estimators build it.
-
-    ``arrangements`` is ``"auto"``, ``"exact"``, ``"sample"`` or an :class:`Arrangements` whose
-    generators are re-applied to ``X`` (duplicate and all-zero patterns dropped; ``exact`` is kept
-    only if the patterns are unchanged).
-    """
-    if isinstance(arrangements, Arrangements):
-        patterns = arrangements.patterns_on(X)
-        _, first = np.unique(np.packbits(patterns, axis=0).T, axis=0, return_index=True)
-        first = np.sort(first[patterns[:, first].any(axis=0)])
-        unchanged = patterns.shape == arrangements.patterns.shape and np.array_equal(patterns, arrangements.patterns)
-        return Arrangements(
-            patterns[:, first], arrangements.generators[:, first], arrangements.exact and unchanged,
-            arrangements.hidden_bias, arrangements.n_sampled,
-        )
-    mode = _resolve_arrangements(arrangements, X, hidden_bias, max_arrangements)
-    if mode == "exact":
-        return enumerate_arrangements(X, hidden_bias=hidden_bias)
-    rng = check_random_state(random_state)
-    return sample_arrangements(X, n_arrangements, hidden_bias=hidden_bias, random_state=rng)
-
-
-def _positive_rows(X, Y, sample_weight):
-    """Drop zero-weight samples and rescale the weights to sum to ``n`` (SPEC §1), as the estimators do."""
-    s = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
-    if not np.any(s > 0):
-        raise ValueError("sample_weight is zero for every sample: there is nothing to fit.")
-    keep = s > 0
-    return X[keep], Y[keep], s[keep] * (keep.sum() / s[keep].sum())
-
-
-def _prepare(X, Y, sample_weight, *, arrangements, n_arrangements, max_arrangements, hidden_bias, random_state):
-    """Rows with positive weight, their pattern set and design: ``(X_aug, arrangements, Y, s)``."""
-    X_fit, Y_fit, s = _positive_rows(X, Y, sample_weight)
-    arrangements = _arrangements_on(
-        X_fit, arrangements, n_arrangements=n_arrangements, max_arrangements=max_arrangements,
-        hidden_bias=hidden_bias, random_state=random_state,
-    )
-    return _augment(X_fit, arrangements.hidden_bias), arrangements, Y_fit, s
 
 
 def _zero_prediction(Y, s, loss, fit_intercept):
@@ -220,8 +168,9 @@ def _solve_segment(
 
 
 def _warn_unconverged(points, alphas, tol):
-    """One ``ConvergenceWarning`` for all the points that missed ``tol``, naming the worst."""
-    bad = [(alpha, p) for alpha, p in zip(alphas, points) if not p.converged or p.certificate.relative_gap > tol]
+    """One ``ConvergenceWarning`` for all the points whose certified gap missed ``tol``, naming the worst
+    (as in the estimators, the certificate decides, not the solver's status)."""
+    bad = [(alpha, p) for alpha, p in zip(alphas, points) if p.certificate.relative_gap > tol]
     if bad:
         alpha, worst = max(bad, key=lambda item: item[1].certificate.relative_gap)
         warnings.warn(
@@ -237,14 +186,13 @@ def _path_encoded(
     hidden_bias, fit_intercept, solver, tol, max_iter, random_state, n_jobs, verbose,
 ):
     """:func:`convex_relu_path` on validated ``X`` and encoded targets ``Y`` (n_samples, n_outputs)."""
-    if solver == "auto":
-        solver = "cvxpy"
-    X_aug, arrangements, Y_fit, s = _prepare(
+    X_aug, arrangements, Y_fit, s = prepare(
         X, Y, sample_weight, arrangements=arrangements, n_arrangements=n_arrangements,
         max_arrangements=max_arrangements, hidden_bias=hidden_bias, random_state=random_state,
     )
+    solver = resolve_solver(solver, loss, X_aug.shape[0], arrangements.n_patterns, Y.shape[1])
     if solver == "cvxpy":
-        _check_program_size(X_aug.shape[0], X_aug.shape[1], arrangements.n_patterns, Y.shape[1])
+        check_program_size(X_aug.shape[0], X_aug.shape[1], arrangements.n_patterns, Y.shape[1])
     loss = get_loss(loss, Y.shape[1])
     alpha_max = _alpha_max(X_aug, arrangements.patterns, Y_fit, s, loss, fit_intercept)
     alphas = _alpha_grid(alpha_max, alphas, eps) if isinstance(alphas, Integral) else _check_alphas(alphas)
@@ -338,7 +286,9 @@ def convex_relu_path(
         Whether to fit the unpenalised output intercept.
     solver : {"auto", "cvxpy", "first_order"}, default="auto"
         Solver of every point (see :func:`~sklearn_convexrelu.solvers.solve_convex_program`);
-        ``"auto"`` means ``"cvxpy"``, as in the estimators.
+        ``"auto"`` is the estimators' rule (see :class:`ConvexReLURegressor`): ``"cvxpy"`` for the
+        squared loss on programs of at most 400,000 cone rows, ``"first_order"`` otherwise and
+        for ``log_loss``.
     tol : float, default=1e-6
         Relative duality-gap tolerance of every point.
     max_iter : int, default=1000
@@ -382,12 +332,11 @@ def convex_relu_path(
     """
     X, y = check_X_y(X, y, multi_output=True, y_numeric=loss == "squared_error", dtype=np.float64)
     if loss == "log_loss":
-        classes, labels = np.unique(y, return_inverse=True)
-        if y.ndim != 1 or classes.size < 2:
+        if y.ndim != 1:
             raise ValueError("loss='log_loss' needs class labels of shape (n_samples,) with at least 2 classes.")
-        Y = encode_targets(labels, "log_loss", n_outputs=1 if classes.size == 2 else classes.size)
+        _, Y = encode_classes(y)  # as the classifier encodes them (SPEC §9)
     else:
-        Y = encode_targets(y, loss)
+        Y = encode_values(y)
     if isinstance(alphas, Integral) and alphas < 1:
         raise ValueError(f"alphas must be a positive integer or an array, got {alphas!r}.")
     return _path_encoded(

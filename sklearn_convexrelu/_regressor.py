@@ -3,8 +3,8 @@
 from sklearn.base import RegressorMixin
 
 from ._base import _BaseConvexReLU
+from ._preparation import encode_values
 from ._sklearn_compat import StrOptions, _fit_context
-from .program.losses import encode_targets
 
 
 class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
@@ -174,7 +174,7 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
         """
         X, y = self._validate_X_y(X, y)
         self._y_1d = y.ndim == 1
-        return self._fit_encoded(X, encode_targets(y, "squared_error"), sample_weight)
+        return self._fit_encoded(X, encode_values(y), sample_weight)
 
     def predict(self, X):
         """Predict with the fitted network.

@@ -11,7 +11,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import sklearn_convexrelu._base as base
+import sklearn_convexrelu._preparation as preparation
 from sklearn_convexrelu import ConvexReLUClassifier, ConvexReLURegressor
 from sklearn_convexrelu.arrangements import _augment
 from sklearn_convexrelu.exceptions import ConvexReLUWarning
@@ -193,7 +193,7 @@ def test_wrong_shapes_and_single_class_are_rejected():
 
 def test_memory_guard_refuses_oversized_programs(monkeypatch):
     X, y = _wave()
-    monkeypatch.setattr(base, "_available_memory", lambda: 10_000_000)
+    monkeypatch.setattr(preparation, "_available_memory", lambda: 10_000_000)
     with pytest.raises(ValueError, match="needs about .* GB.*first_order"):
         ConvexReLURegressor(arrangements="exact").fit(X, y)
 

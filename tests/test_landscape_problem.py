@@ -33,3 +33,28 @@ def test_unpenalised_bias_is_solved_by_cvxpy():
     optimum = solve_optimum(problem, enumerate_arrangements(X))
     assert optimum.status == "optimal"  # cvxpy's status: the first-order solver needs a penalised bias
     assert np.isclose(problem.objective(optimum.network(problem)), optimum.objective, rtol=1e-10)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "log_loss"])
+def test_restricted_optimum_by_both_solvers(loss):
+    # one block per (pattern, sign) of a network: the restricted program (SPEC §6 (i)) solved by the
+    # first-order solver and by cvxpy, both restricted through allowed_blocks
+    from sklearn_convexrelu.landscape import train_nonconvex
+    from sklearn_convexrelu.landscape._problem import own_pairs, restricted_optimum
+
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((16, 2))
+    y = np.sin(2 * X[:, 0]) * X[:, 1]
+    y = y if loss == "squared_error" else np.where(y > 0, 1.0, -1.0)
+    network = train_nonconvex(X, y, 0.01, 5, loss=loss, max_iter=500, random_state=0).network
+    problem = make_problem(X, y[:, None], None, alpha=0.01, loss=loss, hidden_bias=True, penalize_hidden_bias=True,
+                           fit_intercept=True, source="test")
+    patterns, signs, outputs = own_pairs(problem, network)
+    reference, cvxpy_network = restricted_optimum(problem, patterns, signs, outputs)
+    first_order, first_order_network = restricted_optimum(problem, patterns, signs, outputs, tol=1e-8,
+                                                          solver="first_order")
+    assert np.isclose(first_order, reference, rtol=1e-7)
+    assert reference <= problem.objective(network) + 1e-12  # the network is a point of its own program
+    for value, net in ((reference, cvxpy_network), (first_order, first_order_network)):
+        assert np.isclose(problem.objective(net), value, rtol=1e-10)
+        assert np.count_nonzero(net.output_weights) <= signs.size  # at most one neuron per allowed block

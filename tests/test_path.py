@@ -43,10 +43,12 @@ def test_path_equals_independent_fits_log_loss_with_weights():
     y = np.where(np.abs(X[:, 0]) > 0.5, "out", "in")
     weights = rng.uniform(0.5, 2, size=16)
     weights[:2] = 0  # dropped before the patterns are built, as in the estimator
-    alphas = [0.2, 0.1, 0.05]  # Clarabel is inaccurate on exponential cones at small alpha
-    path = convex_relu_path(X, y, alphas=alphas, loss="log_loss", sample_weight=weights, arrangements="exact", tol=1e-5)
-    for alpha, objective, solution in zip(path.alphas, path.objectives, path.solutions):
-        clf = ConvexReLUClassifier(alpha=alpha, arrangements="exact", tol=1e-5).fit(X, y, sample_weight=weights)
+    alphas = [0.2, 0.1, 0.05]
+    # solver="auto" is the estimators' rule: first-order for log_loss (predictions to about √tol)
+    path = convex_relu_path(X, y, alphas=alphas, loss="log_loss", sample_weight=weights, arrangements="exact", tol=1e-7)
+    for alpha, objective, solution, solver in zip(path.alphas, path.objectives, path.solutions, path.solvers):
+        clf = ConvexReLUClassifier(alpha=alpha, arrangements="exact", tol=1e-7).fit(X, y, sample_weight=weights)
+        assert clf.solver_ == "first_order" and solver in ("alpha_max", "first_order")
         assert objective == pytest.approx(clf.objective_, rel=1e-5)
         np.testing.assert_allclose(solution.output(X)[:, 0], clf.decision_function(X), atol=1e-3)
 

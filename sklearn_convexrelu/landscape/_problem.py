@@ -7,7 +7,6 @@ binary ``MLPClassifier`` with one ReLU hidden layer, and turns it into a network
 fix the objective (NC) being examined.
 """
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -405,35 +404,41 @@ def solve_optimum(problem, arrangements, *, tol=1e-8, max_iter=1000, solver="aut
     )
 
 
-def restricted_optimum(problem, patterns, signs, outputs, tol=1e-10):
-    """Optimum of (C-ReLU) with one block per given (pattern, sign, output), solved by cvxpy.
+def restricted_optimum(problem, patterns, signs, outputs, tol=1e-10, solver="cvxpy"):
+    """Optimum of (C-ReLU) with one block per given (pattern, sign, output) (SPEC §6 (i)).
+
+    The package's solvers restricted to these blocks (``allowed_blocks``): ``"cvxpy"``
+    (:class:`~sklearn_convexrelu.solvers.CvxpyProgram`, the default: these programs are small and
+    interior point reaches ``tol=1e-10``, below the first-order solver's floor of about 1e-9) or
+    ``"first_order"`` (:class:`~sklearn_convexrelu.solvers.FirstOrderSolver`, penalised hidden bias
+    only; cvxpy when it does not converge to ``tol``).
 
     Returns
     -------
     objective : float
     network : TwoLayerReLUNetwork
     """
-    import cvxpy as cp
+    K, Q = problem.Y.shape[1], signs.size
+    allowed = np.zeros((K, Q, 2), dtype=bool)
+    allowed[outputs, np.arange(Q), (signs < 0).astype(int)] = True
+    raw = None
+    if solver == "first_order" and problem.penalty.penalize_hidden_bias:
+        raw = FirstOrderSolver(
+            problem.X_aug, patterns, problem.Y, problem.s, problem.loss, fit_intercept=problem.fit_intercept,
+            penalty=problem.penalty, allowed_blocks=allowed,
+        ).solve(problem.alpha, tol=tol)
+    if raw is None or not raw.converged:
+        program = CvxpyProgram(
+            problem.X_aug, patterns, problem.Y, problem.s, problem.loss, fit_intercept=problem.fit_intercept,
+            penalty=problem.penalty, allowed_blocks=allowed,
+        )
+        raw = program.solve(problem.alpha, tol=tol)
+    return _restricted_result(problem, patterns, np.stack([raw.blocks_pos, raw.blocks_neg]), raw.intercept)
 
-    X_aug, (n, d), K = problem.X_aug, problem.X_aug.shape, problem.Y.shape[1]
-    B = cp.Variable((d, signs.size))
-    feeds = np.eye(K)[outputs]  # (Q, K): block q feeds output k_q
-    pred = cp.multiply(patterns * signs, X_aug @ B) @ feeds
-    c = cp.Variable(K) if problem.fit_intercept else None
-    if c is not None:
-        pred = pred + np.ones((n, 1)) @ cp.reshape(c, (1, K), order="C")
-    penalty = problem.penalty.cvxpy_value(B)
-    program = cp.Problem(
-        cp.Minimize(problem.loss.cvxpy_value(pred, problem.Y, problem.s) + problem.alpha * penalty),
-        [cp.multiply(2.0 * patterns - 1, X_aug @ B) >= 0],
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # cvxpy's inaccuracy notes; polished below
-        program.solve(solver="CLARABEL", tol_gap_abs=tol, tol_gap_rel=tol, tol_feas=tol)
-    # as blocks of the (pattern, sign) program: positive and negative sides per output
-    blocks = np.zeros((2, K, d, signs.size))
-    blocks[(signs < 0).astype(int), outputs, :, np.arange(signs.size)] = np.asarray(B.value).T
-    intercept = np.asarray(c.value).reshape(-1) if c is not None else np.zeros(K)
+
+def _restricted_result(problem, patterns, blocks, intercept):
+    """Polished objective and network of a solution of the restricted program."""
+    X_aug = problem.X_aug
     V, U, intercept = polish(X_aug, patterns, blocks[0], blocks[1], intercept, problem.Y, problem.s, problem.loss,
                              fit_intercept=problem.fit_intercept)
     objective, _ = convex_objective(X_aug, patterns, V, U, intercept, problem.Y, problem.s, problem.loss,

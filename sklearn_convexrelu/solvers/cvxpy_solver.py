@@ -46,9 +46,12 @@ class CvxpyProgram:
         ``None``: every block coordinate penalised. ``GroupNormPenalty(penalize_hidden_bias=False)``
         leaves the last coordinate (the hidden bias) out of the group norm: the program of networks
         whose hidden biases are not penalised.
+    allowed_blocks : ndarray of shape (n_outputs, n_patterns, 2), dtype bool, default=None
+        Restrict the program to these blocks (last axis: σ = +1, σ = −1), the others fixed at zero:
+        e.g. one block per (pattern, sign, output) of a network (SPEC §6 (i)). ``None``: all.
     """
 
-    def __init__(self, X_aug, patterns, Y, s, loss, *, fit_intercept, penalty=None):
+    def __init__(self, X_aug, patterns, Y, s, loss, *, fit_intercept, penalty=None, allowed_blocks=None):
         import cvxpy as cp
 
         self.penalty = GroupNormPenalty() if penalty is None else penalty
@@ -73,6 +76,11 @@ class CvxpyProgram:
             pred = pred + np.ones((n, 1)) @ cp.reshape(self.c, (1, n_outputs), order="C")
         penalty = self.penalty.cvxpy_value(self.V) + self.penalty.cvxpy_value(self.U)
         constraints = [cp.multiply(signs, X_aug @ self.V) >= 0, cp.multiply(signs, X_aug @ self.U) >= 0]
+        if allowed_blocks is not None:  # column k·P + i of V (U) is block (k, i, σ = +1 (−1))
+            for side, blocks in enumerate((self.V, self.U)):
+                fixed = np.flatnonzero(~np.asarray(allowed_blocks, dtype=bool)[:, :, side].reshape(-1))
+                if fixed.size:
+                    constraints.append(blocks[:, fixed] == 0)
         self.problem = cp.Problem(cp.Minimize(loss.cvxpy_value(pred, Y, s) + self.alpha * penalty), constraints)
 
     def _gap(self, blocks_pos, blocks_neg, intercept, alpha):

@@ -213,6 +213,9 @@ class FirstOrderSolver:
     penalty : GroupNormPenalty, default=None
         ``None``: every block coordinate penalised, the only penalty this solver supports (its
         atoms are unit directions of the full norm and its κ are cone projections).
+    allowed_blocks : ndarray of shape (n_outputs, n_patterns, 2), dtype bool, default=None
+        Restrict the program to these blocks (last axis: σ = +1, σ = −1), the others fixed at zero:
+        e.g. one block per (pattern, sign, output) of a network (SPEC §6 (i)). ``None``: all.
 
     Raises
     ------
@@ -221,7 +224,9 @@ class FirstOrderSolver:
         :class:`~sklearn_convexrelu.solvers.CvxpyProgram`).
     """
 
-    def __init__(self, X_aug, patterns, Y, s, loss, *, fit_intercept, generators=None, gated=False, penalty=None):
+    def __init__(
+        self, X_aug, patterns, Y, s, loss, *, fit_intercept, generators=None, gated=False, penalty=None, allowed_blocks=None
+    ):
         penalty = GroupNormPenalty() if penalty is None else penalty
         if not penalty.penalize_hidden_bias:
             raise NotImplementedError(
@@ -230,6 +235,8 @@ class FirstOrderSolver:
             )
         self.penalty = penalty
         self.gated = gated
+        # allowed blocks by key (i · 2 + side) · K + k, see _encode; None: every block
+        self._allowed = None if allowed_blocks is None else np.asarray(allowed_blocks, dtype=bool).transpose(1, 2, 0).reshape(-1)
         self.X_aug = X_aug
         self.patterns = patterns
         self.Y = Y
@@ -250,6 +257,8 @@ class FirstOrderSolver:
         generators : ndarray of shape (n_dims, n_new), default=None
             Required when the solver was given generators.
         """
+        if self._allowed is not None:
+            raise ValueError("A program restricted to allowed_blocks cannot be extended.")
         self.patterns = np.hstack([self.patterns, patterns])
         self._mask = np.hstack([self._mask, patterns.astype(float)])
         self.shape = (self.shape[0], self.shape[1], self.patterns.shape[1])
@@ -437,7 +446,10 @@ class FirstOrderSolver:
         """
         K, d, P = self.shape
         A = self._adjoint(R)  # (K, d, P)
-        norms = np.linalg.norm(A, axis=1).reshape(-1)  # (K·P,) shared by both signs
+        norms = np.linalg.norm(A, axis=1)  # (K, P) shared by both signs
+        if self._allowed is not None:  # pairs without an allowed block do not count
+            norms = np.where(self._allowed.reshape(P, 2, K).any(axis=1).T, norms, 0.0)
+        norms = norms.reshape(-1)  # (K·P,)
         order = np.argsort(-norms)
         order = order[norms[order] > alpha]
         found_keys, found_kappas, found_dirs = [], [], []
@@ -460,9 +472,13 @@ class FirstOrderSolver:
                 level = alpha
                 if keys.size > n_wanted:
                     lower = self._projector.lower_bounds(A_pair, np.r_[i, i])
+                    if self._allowed is not None:
+                        lower = np.where(self._allowed[keys], lower, 0.0)
                     level = max(alpha, float(np.partition(lower, -n_wanted)[-n_wanted]))
                 U, exact = self._projector.project(A_pair, np.r_[i, i], list(keys), level)
             kappas = np.linalg.norm(U, axis=0)
+            if self._allowed is not None:  # disallowed blocks are no dual constraints
+                kappas = np.where(self._allowed[keys], kappas, 0.0)
             violated = exact & (kappas > alpha)
             found_keys.append(keys[violated])
             found_kappas.append(kappas[violated])

@@ -1,0 +1,297 @@
+"""One preparation layer: user input → the inputs of the convex program (SPEC §1, §2, §9).
+
+The estimators, :func:`~sklearn_convexrelu.convex_relu_path`, the CV estimators and the landscape
+tools all turn data, targets and sample weights into ``(X̃, patterns, Y, s)`` the same way, through
+the functions of this module:
+
+- :func:`positive_rows`: validated sample weights, zero-weight rows dropped, the others rescaled to
+  sum to their number (SPEC §1);
+- :func:`encode_classes` / :func:`encode_labels`: class labels as ±1 (binary, one output, the
+  second class positive) or one-hot (K classes, K outputs) targets (SPEC §9);
+  :func:`encode_values`: regression targets as an (n_samples, n_outputs) array;
+- :func:`augment`: the design ``X̃ = [X, 1]`` with a hidden bias, else ``X`` (SPEC §1);
+- :func:`arrangement_mode` and :func:`build_arrangements`: the ``arrangements="auto"`` rule and the
+  pattern set it stands for (SPEC §2);
+- :func:`resolve_solver` and :func:`check_program_size`: the ``solver="auto"`` rule and the memory
+  guard of the cvxpy program (SPEC §3, §7);
+- :func:`prepare`: all of the above for one fit on one pattern set.
+"""
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+
+from ._sklearn_compat import _check_sample_weight
+from .arrangements import Arrangements, arrangement_count_bound, enumerate_arrangements, sample_arrangements
+from .arrangements import _augment as augment
+from .program.losses import encode_targets
+
+__all__ = [
+    "PreparedData",
+    "arrangement_mode",
+    "augment",
+    "build_arrangements",
+    "check_program_size",
+    "encode_classes",
+    "encode_labels",
+    "encode_values",
+    "positive_rows",
+    "prepare",
+    "resolve_solver",
+]
+
+# solver="auto" uses cvxpy (interior point, ~1e-10 relative gaps) for the squared loss on programs
+# with at most this many cone rows 2·n·P·K (up to about a minute of Clarabel), and the first-order
+# solver beyond and for log_loss, where Clarabel's exponential cones are inaccurate at small alpha.
+# On default fits of scikit-learn's check data the first-order solver was slower than Clarabel.
+_AUTO_CVXPY_ROWS = 400_000
+
+# Bytes per nonzero of the compiled cvxpy program (data, indices and the copies made while
+# canonicalising), measured on Clarabel fits; the guard refuses programs above half the free memory.
+_BYTES_PER_PROGRAM_NONZERO = 200
+
+
+# --------------------------------------------------------------------------------------------------
+# Sample weights (SPEC §1)
+
+
+def positive_rows(X, Y, sample_weight):
+    """Rows of positive weight and their weights rescaled to sum to their number (SPEC §1).
+
+    Zero-weight samples do not enter the objective; they are removed before the patterns are built
+    (a pattern set is a property of the rows that are fitted).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+    sample_weight : array-like of shape (n_samples,) or None
+        Non-negative and finite, not all zero (scikit-learn's ``_check_sample_weight``).
+
+    Returns
+    -------
+    X : ndarray of shape (n_kept, n_features)
+    Y : ndarray of shape (n_kept, n_outputs)
+    s : ndarray of shape (n_kept,)
+        Positive weights with ``s.sum() == n_kept``.
+    """
+    s = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    keep = s > 0
+    if keep.all():
+        return X, Y, s * (s.size / s.sum())
+    return X[keep], Y[keep], s[keep] * (keep.sum() / s[keep].sum())
+
+
+# --------------------------------------------------------------------------------------------------
+# Targets (SPEC §9)
+
+
+def encode_values(y):
+    """Regression targets as a float array of shape (n_samples, n_outputs)."""
+    return encode_targets(y, "squared_error")
+
+
+def _class_targets(labels, n_classes):
+    """±1 for two classes (one output, class 1 positive), one-hot for more (SPEC §9)."""
+    if n_classes == 2:
+        return np.where(labels == 1, 1.0, -1.0)[:, None]
+    return np.eye(n_classes)[labels]
+
+
+def encode_classes(y):
+    """Classes and encoded targets of class labels, as the classifiers fit them (SPEC §9).
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Class labels (at least two distinct ones).
+
+    Returns
+    -------
+    classes : ndarray of shape (n_classes,)
+        ``np.unique(y)``.
+    Y : ndarray of shape (n_samples, 1) or (n_samples, n_classes)
+        ``ỹ ∈ {−1, +1}`` with ``classes[1]`` positive for two classes, one-hot otherwise.
+    """
+    check_classification_targets(y)
+    classes, labels = np.unique(y, return_inverse=True)
+    if classes.size < 2:
+        raise ValueError(
+            "The classifier needs samples of at least 2 classes in the data, but the data "
+            f"contain only one class: {classes[0]!r}."
+        )
+    return classes, _class_targets(labels.reshape(-1), classes.size)
+
+
+def encode_labels(y, classes):
+    """Targets of labels ``y`` over known ``classes``, encoded as :func:`encode_classes` does.
+
+    Raises ``ValueError`` when ``y`` has a label that is not in ``classes``.
+    """
+    y = np.asarray(y).reshape(-1)
+    labels = np.searchsorted(classes, y)
+    if np.any(labels >= classes.size) or np.any(classes[np.minimum(labels, classes.size - 1)] != y):
+        raise ValueError(f"y contains labels that are not among the classes {classes!r}.")
+    return _class_targets(labels, classes.size)
+
+
+# --------------------------------------------------------------------------------------------------
+# Activation patterns (SPEC §2)
+
+
+def arrangement_mode(arrangements, X, *, hidden_bias, max_arrangements, beyond):
+    """What ``arrangements`` stands for on the rows ``X`` that are fitted.
+
+    ``"auto"`` enumerates exactly when the bound on the number of patterns is at most
+    ``max_arrangements`` (SPEC §2) and otherwise means ``beyond``: ``"search"`` for the estimators
+    (a pattern search is specific to one ``alpha``, SPEC §7), ``"sample"`` for a path, the CV
+    estimators and the landscape tools (one pattern set for every ``alpha``). Any other value
+    (including an :class:`Arrangements`) is returned unchanged.
+    """
+    if not (isinstance(arrangements, str) and arrangements == "auto"):
+        return arrangements
+    bound = arrangement_count_bound(X, hidden_bias=hidden_bias)
+    return "exact" if bound <= max_arrangements else beyond
+
+
+def _reapplied(arrangements, X):
+    """The generators of ``arrangements`` applied to the rows ``X``.
+
+    Duplicate and all-zero patterns are dropped (first occurrence kept); ``exact`` survives only if
+    the patterns are unchanged.
+    """
+    patterns = arrangements.patterns_on(X)
+    unchanged = patterns.shape == arrangements.patterns.shape and np.array_equal(patterns, arrangements.patterns)
+    _, first = np.unique(np.packbits(patterns, axis=0).T, axis=0, return_index=True)
+    first = np.sort(first[patterns[:, first].any(axis=0)])
+    return Arrangements(
+        patterns[:, first], arrangements.generators[:, first], arrangements.exact and unchanged,
+        arrangements.hidden_bias, arrangements.n_sampled, arrangements.description,
+    )
+
+
+def build_arrangements(X, mode, *, hidden_bias, n_arrangements, random_state):
+    """The pattern set of a fit on the rows ``X`` (SPEC §2).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The fitted rows (positive weight).
+    mode : {"exact", "sample"} or Arrangements
+        Resolved by :func:`arrangement_mode`. An :class:`Arrangements` has its generators re-applied
+        to ``X`` (a warm start, or a pattern set given to the path).
+    hidden_bias : bool
+        Ignored for an :class:`Arrangements`, which carries its own.
+    n_arrangements : int
+        Gaussian gates drawn when sampling.
+    random_state : int, RandomState instance or None
+
+    Returns
+    -------
+    Arrangements
+    """
+    if isinstance(mode, Arrangements):
+        return _reapplied(mode, X)
+    if mode == "exact":
+        return enumerate_arrangements(X, hidden_bias=hidden_bias)
+    if mode == "sample":
+        return sample_arrangements(X, n_arrangements, hidden_bias=hidden_bias, random_state=check_random_state(random_state))
+    raise ValueError(f"arrangements must be 'auto', 'exact', 'sample' or an Arrangements; got {mode!r}.")
+
+
+# --------------------------------------------------------------------------------------------------
+# Solver (SPEC §3, §7)
+
+
+def resolve_solver(solver, loss, n_samples, n_patterns, n_outputs, *, searched=False):
+    """The solver ``"auto"`` stands for (any other value is returned unchanged).
+
+    cvxpy for the squared loss on programs with at most ``_AUTO_CVXPY_ROWS`` cone rows
+    ``2 · n · P · K``; the first-order solver for larger programs, for ``log_loss`` (Clarabel's
+    exponential cones are inaccurate at small ``alpha``) and after a pattern search, whose
+    first-order solver already holds the solution to ``tol`` (one certifying pass).
+    """
+    if solver != "auto":
+        return solver
+    if searched:
+        return "first_order"
+    small = 2 * n_samples * n_patterns * n_outputs <= _AUTO_CVXPY_ROWS
+    return "cvxpy" if small and loss == "squared_error" else "first_order"
+
+
+def _available_memory():
+    """Available memory in bytes (``MemAvailable`` on Linux, physical memory elsewhere)."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_program_size(n_samples, n_dims, n_patterns, n_outputs):
+    """Refuse, with advice, a cvxpy program that would not fit in memory.
+
+    The program has ``2 · n · P · K`` cone rows, each with ``d`` nonzeros, plus the gated prediction.
+    """
+    nonzeros = 3 * n_samples * n_patterns * n_outputs * n_dims
+    needed = nonzeros * _BYTES_PER_PROGRAM_NONZERO
+    available = _available_memory()
+    if needed > available / 2:
+        raise ValueError(
+            f"The convex program over {n_patterns} activation patterns and {n_samples} samples has "
+            f"{2 * n_samples * n_patterns * n_outputs:,} cone rows and needs about {needed / 1e9:.1f} GB, "
+            f"more than half of the available memory ({available / 1e9:.1f} GB). Sample fewer "
+            "patterns (arrangements='sample' with a smaller n_arrangements), fit on fewer samples, "
+            "or use solver='first_order'."
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# Everything for one fit on one pattern set
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedData:
+    """The inputs of the convex program on the rows of positive weight.
+
+    Attributes
+    ----------
+    X_aug : ndarray of shape (n_kept, n_dims)
+        The design ``X̃`` (SPEC §1).
+    arrangements : Arrangements
+        Patterns built on those rows.
+    Y : ndarray of shape (n_kept, n_outputs)
+    s : ndarray of shape (n_kept,)
+        Weights summing to ``n_kept``.
+    """
+
+    X_aug: np.ndarray
+    arrangements: Arrangements
+    Y: np.ndarray
+    s: np.ndarray
+
+    def __iter__(self):
+        return iter((self.X_aug, self.arrangements, self.Y, self.s))
+
+
+def prepare(X, Y, sample_weight, *, arrangements, n_arrangements, max_arrangements, hidden_bias, random_state):
+    """Rows of positive weight, their pattern set and their design, for a path or a CV fold.
+
+    ``arrangements="auto"`` enumerates exactly when the bound is at most ``max_arrangements`` and
+    samples ``n_arrangements`` gates otherwise (one pattern set serves every ``alpha``).
+
+    Returns
+    -------
+    PreparedData
+        Unpacks as ``X_aug, arrangements, Y, s``.
+    """
+    X_fit, Y_fit, s = positive_rows(X, Y, sample_weight)
+    mode = arrangement_mode(arrangements, X_fit, hidden_bias=hidden_bias, max_arrangements=max_arrangements, beyond="sample")
+    built = build_arrangements(X_fit, mode, hidden_bias=hidden_bias, n_arrangements=n_arrangements, random_state=random_state)
+    return PreparedData(augment(X_fit, built.hidden_bias), built, Y_fit, s)
