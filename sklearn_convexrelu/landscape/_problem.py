@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..arrangements import Arrangements, _augment, arrangement_count_bound, enumerate_arrangements, sample_arrangements
+from .._preparation import arrangement_mode, augment, build_arrangements, encode_labels, encode_values, positive_rows
+from ..arrangements import Arrangements
 from ..network import TwoLayerReLUNetwork
 from ..network import blocks_to_network as _blocks_to_network
-from ..program.losses import encode_targets, get_loss, normalized_weights
+from ..program.losses import encode_targets, get_loss
 from ..program.certificate import program_dual_point
 from ..program.penalty import GroupNormPenalty
 from ..solvers import CvxpyProgram, FirstOrderSolver
@@ -46,7 +47,7 @@ class _Problem:
 
     @property
     def X_aug(self):
-        return _augment(self.X, self.hidden_bias)
+        return augment(self.X, self.hidden_bias)
 
     @property
     def loss(self):
@@ -108,20 +109,24 @@ def _mlp_kind(model):
     return None
 
 
+def _estimator_alpha(model):
+    """``alpha`` of a fitted estimator of this package (``alpha_`` for the CV estimators), or ``None``
+    if ``model`` is not one of them."""
+    from .._base import _BaseConvexReLU
+    from .._cv import _BaseConvexReLUCV
+
+    if isinstance(model, _BaseConvexReLUCV):
+        return getattr(model, "alpha_", None)
+    if isinstance(model, _BaseConvexReLU):
+        return model.alpha
+    return None
+
+
 def _is_convex_estimator(model):
     from .._base import _BaseConvexReLU
+    from .._cv import _BaseConvexReLUCV
 
-    return isinstance(model, _BaseConvexReLU)
-
-
-def _classifier_targets(classes, y):
-    """±1 (binary) or one-hot targets in the order of ``classes``, as our classifier encodes them."""
-    labels = np.searchsorted(classes, y)
-    if np.any(labels >= classes.size) or np.any(classes[np.minimum(labels, classes.size - 1)] != y):
-        raise ValueError(f"y contains labels that are not among the classes {classes!r}.")
-    if classes.size == 2:
-        return np.where(labels == 1, 1.0, -1.0)[:, None]
-    return np.eye(classes.size)[labels]
+    return isinstance(model, (_BaseConvexReLU, _BaseConvexReLUCV))
 
 
 def _from_model(model, X, y, sample_weight):
@@ -141,27 +146,26 @@ def _from_model(model, X, y, sample_weight):
         if kind == "regressor":
             if model.loss != "squared_error":
                 raise ValueError(f"Only loss='squared_error' MLPs are supported, got {model.loss!r}.")
-            return network, encode_targets(y, "squared_error"), dict(defaults, loss="squared_error"), "MLPRegressor"
+            return network, encode_values(y), dict(defaults, loss="squared_error"), "MLPRegressor"
         if model.classes_.size != 2:
             raise ValueError("Only binary MLPClassifiers are supported (one logistic output).")
-        Y = _classifier_targets(model.classes_, y)
+        Y = encode_labels(y, model.classes_)
         return network, Y, dict(defaults, loss="log_loss"), "MLPClassifier"
     if _is_convex_estimator(model):
         if not hasattr(model, "network_"):
             raise ValueError(f"The {type(model).__name__} is not fitted: call fit first.")
+        # a CV estimator is examined at the alpha_ it chose, the objective of its network_
         defaults = dict(
-            alpha=model.alpha, loss=model.loss, hidden_bias=model.hidden_bias,
+            alpha=_estimator_alpha(model), loss=model.loss, hidden_bias=model.hidden_bias,
             penalize_hidden_bias=True, fit_intercept=model.fit_intercept,
         )
-        if hasattr(model, "classes_"):
-            Y = _classifier_targets(model.classes_, y)
-        else:
-            Y = encode_targets(y, "squared_error")
+        Y = encode_labels(y, model.classes_) if hasattr(model, "classes_") else encode_values(y)
         return model.network_, Y, defaults, type(model).__name__
     if isinstance(model, TwoLayerReLUNetwork):
         return model, None, dict(alpha=None, loss="squared_error", hidden_bias=True, penalize_hidden_bias=True, fit_intercept=True), "the given network"
     raise TypeError(
-        "Expected a TwoLayerReLUNetwork, a fitted ConvexReLURegressor/ConvexReLUClassifier or a "
+        "Expected a TwoLayerReLUNetwork, a fitted ConvexReLURegressor/ConvexReLUClassifier (or their "
+        "CV counterparts) or a "
         f"fitted MLPRegressor/MLPClassifier with one ReLU hidden layer; got {type(model).__name__}."
     )
 
@@ -214,29 +218,32 @@ def make_problem(X, Y, sample_weight, *, alpha, loss, hidden_bias, penalize_hidd
             "An unpenalised hidden bias needs fit_intercept=True: a neuron (0, b, a) is then a "
             "free constant, so the output intercept is implied."
         )
-    s = normalized_weights(sample_weight, X.shape[0])
-    keep = s > 0
-    s = s[keep] * (keep.sum() / s[keep].sum())
+    X, Y, s = positive_rows(X, np.asarray(Y, dtype=float), sample_weight)  # as the estimators (SPEC §1)
     return _Problem(
-        X[keep], np.asarray(Y, dtype=float)[keep], s, loss, float(alpha), bool(hidden_bias),
+        X, Y, s, loss, float(alpha), bool(hidden_bias),
         bool(penalize_hidden_bias or not hidden_bias), bool(fit_intercept), source,
     )
 
 
 def get_arrangements(problem, arrangements="auto", *, max_arrangements=2000, n_arrangements=200, random_state=None):
-    """All patterns (``"exact"``), sampled ones (``"sample"``), ``"auto"`` or a given set (SPEC §2)."""
+    """All patterns (``"exact"``), sampled ones (``"sample"``), ``"auto"`` or a given set (SPEC §2).
+
+    ``"auto"`` is the rule of :func:`~sklearn_convexrelu.convex_relu_path` and the CV estimators
+    (:func:`~sklearn_convexrelu._preparation.arrangement_mode`): all patterns when their bound is at
+    most ``max_arrangements``, else ``n_arrangements`` sampled gates (the tools' documented
+    default, 200, is larger than the estimators' 100). A given :class:`Arrangements` must have been
+    built on the problem's rows and is used as is.
+    """
     if isinstance(arrangements, Arrangements):
         if arrangements.hidden_bias != problem.hidden_bias or arrangements.patterns.shape[0] != problem.X.shape[0]:
             raise ValueError("The given arrangements were not built on these data with this hidden_bias.")
         return arrangements
-    if arrangements == "auto":
-        bound = arrangement_count_bound(problem.X, hidden_bias=problem.hidden_bias)
-        arrangements = "exact" if bound <= max_arrangements else "sample"
-    if arrangements == "exact":
-        return enumerate_arrangements(problem.X, hidden_bias=problem.hidden_bias)
-    if arrangements == "sample":
-        return sample_arrangements(problem.X, n_arrangements, hidden_bias=problem.hidden_bias, random_state=random_state)
-    raise ValueError(f"arrangements must be 'auto', 'exact', 'sample' or an Arrangements; got {arrangements!r}.")
+    mode = arrangement_mode(
+        arrangements, problem.X, hidden_bias=problem.hidden_bias, max_arrangements=max_arrangements, beyond="sample",
+    )
+    return build_arrangements(
+        problem.X, mode, hidden_bias=problem.hidden_bias, n_arrangements=n_arrangements, random_state=random_state,
+    )
 
 
 def pattern_keys(patterns):
