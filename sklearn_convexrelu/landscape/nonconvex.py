@@ -59,9 +59,7 @@ class _Batch:
         self.alpha = problem.alpha
         self.fit_intercept = problem.fit_intercept
         self.row_norms = np.linalg.norm(self.X_aug, axis=1)
-        self.penalized = np.ones(self.X_aug.shape[1])
-        if problem.hidden_bias and not problem.penalize_hidden_bias:
-            self.penalized[-1] = 0.0
+        self.penalized = problem.penalty.mask(self.X_aug.shape[1])  # coordinates inside ‖w̃_j‖
 
     def _data(self, F):
         """Per-network data term and its derivative in the prediction F (S, n).
