@@ -4,7 +4,7 @@ import joblib
 import numpy as np
 import pytest
 import sklearn
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GridSearchCV, GroupKFold, KFold, StratifiedKFold
 
 from sklearn_convexrelu import ConvexReLUClassifier, ConvexReLUClassifierCV, ConvexReLURegressor, ConvexReLURegressorCV
@@ -127,3 +127,63 @@ def test_random_state_instance_gives_one_set_of_gates():
     second = ConvexReLURegressorCV(random_state=np.random.RandomState(0), **params).fit(X, y)
     np.testing.assert_array_equal(first.arrangements_.generators, second.arrangements_.generators)
     np.testing.assert_allclose(first.score_path_, second.score_path_, rtol=1e-10)
+
+
+def test_regressor_cv_carries_the_base_estimator_refitted_at_alpha_(regression_1d):
+    X, y = regression_1d
+    cv = ConvexReLURegressorCV(alphas=4, eps=1e-2, cv=3, arrangements="exact").fit(X, y)
+    base = ConvexReLURegressor(alpha=cv.alpha_, arrangements="exact").fit(X, y)  # fitted independently
+    # composition, not inheritance: the CV estimator has no alpha, its refitted model has alpha_
+    assert not isinstance(cv, ConvexReLURegressor) and "alpha" not in cv.get_params()
+    assert isinstance(cv.estimator_, ConvexReLURegressor) and cv.estimator_.alpha == cv.alpha_
+    assert _fitted_attributes(base) <= _fitted_attributes(cv)
+    assert cv.objective_ == pytest.approx(base.objective_, rel=1e-9)
+    assert cv.dual_gap_ == pytest.approx(base.dual_gap_, rel=1e-6, abs=1e-12)
+    assert (cv.n_neurons_, cv.n_outputs_, cv.n_arrangements_, cv.solver_, cv.n_features_in_) == (
+        base.n_neurons_, base.n_outputs_, base.n_arrangements_, base.solver_, base.n_features_in_,
+    )
+    for mine, theirs in zip(cv.coefs_ + cv.intercepts_, base.coefs_ + base.intercepts_):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-7, atol=1e-9)
+    np.testing.assert_array_equal(cv.arrangements_.patterns, base.arrangements_.patterns)
+    assert cv.optimal_set_.objective == pytest.approx(base.optimal_set_.objective, rel=1e-9)
+    assert cv.invariances_.continuous_dimension == base.invariances_.continuous_dimension
+    assert cv.certificate_.certified == base.certificate_.certified
+    np.testing.assert_allclose(cv.network_.predict(X), base.network_.predict(X), atol=1e-8)
+    np.testing.assert_allclose(cv.predict(X), base.predict(X), atol=1e-8)
+    assert cv.score(X, y) == pytest.approx(base.score(X, y), rel=1e-8)
+    assert cv.__sklearn_tags__().target_tags == base.__sklearn_tags__().target_tags
+
+
+def test_classifier_cv_carries_the_base_estimator_refitted_at_alpha_(classification_2d):
+    X, y = classification_2d
+    params = dict(loss="squared_error", arrangements="sample", n_arrangements=15, random_state=0)
+    cv = ConvexReLUClassifierCV(alphas=[0.3, 0.1], cv=2, **params).fit(X, y)
+    base = ConvexReLUClassifier(alpha=cv.alpha_, **params).fit(X, y)
+    assert not isinstance(cv, ConvexReLUClassifier) and is_classifier(cv)
+    assert _fitted_attributes(base) <= _fitted_attributes(cv)
+    np.testing.assert_array_equal(cv.classes_, base.classes_)
+    np.testing.assert_array_equal(cv.arrangements_.generators, base.arrangements_.generators)
+    assert cv.objective_ == pytest.approx(base.objective_, rel=1e-9)
+    np.testing.assert_allclose(cv.decision_function(X), base.decision_function(X), atol=1e-8)
+    np.testing.assert_array_equal(cv.predict(X), base.predict(X))
+    assert not hasattr(cv, "predict_proba") and not hasattr(base, "predict_proba")  # squared loss
+    assert hasattr(ConvexReLUClassifierCV(), "predict_proba")  # log_loss, the default
+    assert cv.__sklearn_tags__().classifier_tags == base.__sklearn_tags__().classifier_tags
+    assert cv.__sklearn_tags__().target_tags == base.__sklearn_tags__().target_tags
+
+
+def test_cv_parameters_and_defaults_are_kept():
+    expected = dict(
+        alphas=100, eps=1e-3, cv=None, scoring=None, arrangements="auto", n_arrangements=100,
+        max_arrangements=2000, hidden_bias=True, fit_intercept=True, solver="auto", tol=1e-6, max_iter=1000,
+        random_state=None, verbose=0, n_jobs=None,
+    )
+    assert ConvexReLURegressorCV().get_params() == dict(expected, loss="squared_error")
+    assert ConvexReLUClassifierCV().get_params() == dict(expected, loss="log_loss")
+
+
+def test_cv_rejects_a_pattern_search():
+    # one pattern set serves the whole path; the folds could not search as the refit would
+    X = np.linspace(-1, 1, 10)[:, None]
+    with pytest.raises(ValueError, match="arrangements"):
+        ConvexReLURegressorCV(arrangements="search").fit(X, X[:, 0])

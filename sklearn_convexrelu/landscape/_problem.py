@@ -208,6 +208,36 @@ def resolve(model, X, y, alpha=None, *, loss=None, sample_weight=None, hidden_bi
     return network, problem
 
 
+# Defaults of the objective's switches in the tools that take data and ``alpha``.
+_OBJECTIVE_DEFAULTS = dict(loss="squared_error", hidden_bias=True, penalize_hidden_bias=True, fit_intercept=True)
+
+
+def data_problem(X, y, alpha, *, loss, sample_weight, hidden_bias, penalize_hidden_bias, fit_intercept, source):
+    """The one-output objective of a tool given data and ``alpha``: a float, or a fitted estimator.
+
+    A fitted ``ConvexReLURegressor``/``ConvexReLUClassifier`` (or CV estimator, at its ``alpha_``)
+    gives ``alpha``, ``loss``, ``hidden_bias`` and ``fit_intercept`` (its hidden bias is penalised)
+    and encodes ``y`` as it was fitted; a switch left at its default (``_OBJECTIVE_DEFAULTS``)
+    takes the estimator's value, one set to anything else must agree with it.
+    """
+    settings = dict(loss=loss, hidden_bias=hidden_bias, penalize_hidden_bias=penalize_hidden_bias, fit_intercept=fit_intercept)
+    if _is_convex_estimator(alpha):
+        model = alpha
+        if not hasattr(model, "network_"):
+            raise ValueError(f"The {type(model).__name__} is not fitted: call fit first.")
+        own = dict(loss=model.loss, hidden_bias=model.hidden_bias, penalize_hidden_bias=True, fit_intercept=model.fit_intercept)
+        for key, value in settings.items():
+            if value != _OBJECTIVE_DEFAULTS[key] and value != own[key]:
+                raise ValueError(f"{key}={value!r} disagrees with the {type(model).__name__}'s {key}={own[key]!r}.")
+        settings, alpha, source = own, _estimator_alpha(model), type(model).__name__
+        Y = encode_labels(y, model.classes_) if hasattr(model, "classes_") else encode_values(y)
+    else:
+        Y = encode_targets(y, settings["loss"], 1)
+    if Y.shape[1] != 1:
+        raise ValueError(f"This tool supports one output; y encodes {Y.shape[1]}.")
+    return make_problem(X, Y, sample_weight, alpha=alpha, source=source, **settings)
+
+
 def make_problem(X, Y, sample_weight, *, alpha, loss, hidden_bias, penalize_hidden_bias, fit_intercept, source):
     """A :class:`_Problem` from raw data and encoded targets ``Y`` of shape (n_samples, n_outputs)."""
     X = np.asarray(X, dtype=float)

@@ -12,8 +12,7 @@ from sklearn.utils import check_random_state
 
 from .._adam import adam
 from ..network import TwoLayerReLUNetwork
-from ..program.losses import encode_targets
-from ._problem import make_problem, neuron_blocks
+from ._problem import data_problem, neuron_blocks
 
 __all__ = ["NonconvexFit", "train_nonconvex"]
 
@@ -239,7 +238,11 @@ def train_nonconvex(
     X : array-like of shape (n_samples, n_features)
     y : array-like of shape (n_samples,)
         Values for ``"squared_error"``, labels in {-1, +1} for ``"log_loss"``.
-    alpha : float
+    alpha : float or fitted estimator
+        Regularisation strength; or a fitted ``ConvexReLURegressor``/``ConvexReLUClassifier`` or CV
+        estimator, whose ``alpha`` (``alpha_``), ``loss``, ``hidden_bias`` and ``fit_intercept``
+        define the objective and whose class encoding applies to ``y`` (switches left at their
+        defaults take its values; others must agree with them).
     n_neurons : int
     optimizer : {"gd", "adam"}, default="gd"
         ``"gd"``: gradient descent; with ``learning_rate="auto"`` each step is found by Armijo
@@ -278,9 +281,8 @@ def train_nonconvex(
     >>> bool(fit.history[-1] <= fit.history[0])
     True
     """
-    Y = encode_targets(y, loss, 1)
-    problem = make_problem(
-        X, Y, sample_weight, alpha=alpha, loss=loss, hidden_bias=hidden_bias,
+    problem = data_problem(
+        X, y, alpha, loss=loss, sample_weight=sample_weight, hidden_bias=hidden_bias,
         penalize_hidden_bias=penalize_hidden_bias, fit_intercept=fit_intercept, source="train_nonconvex",
     )
     n_neurons = init.n_neurons if init is not None else n_neurons

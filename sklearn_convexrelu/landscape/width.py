@@ -8,11 +8,10 @@ from sklearn.utils import check_random_state
 
 from .._nnls import nnls
 from ..network import TwoLayerReLUNetwork
-from ..program.losses import encode_targets
 from .nonconvex import _train_batch
 from ..optimal_set import Atoms, merge_directions
 from .path import _from_blocks, _lifted, _prune
-from ._problem import blocks_to_network, get_arrangements, make_problem, restricted_optimum, solve_optimum
+from ._problem import blocks_to_network, data_problem, get_arrangements, restricted_optimum, solve_optimum
 
 __all__ = ["GradientDescentExperiment", "WidthReport", "gradient_descent_experiment", "no_spurious_valleys_width"]
 
@@ -166,7 +165,11 @@ def no_spurious_valleys_width(
     ----------
     X : array-like of shape (n_samples, n_features)
     y : array-like of shape (n_samples,)
-    alpha : float
+    alpha : float or fitted estimator
+        Regularisation strength; or a fitted ``ConvexReLURegressor``/``ConvexReLUClassifier`` or CV
+        estimator, whose ``alpha`` (``alpha_``), ``loss``, ``hidden_bias`` and ``fit_intercept``
+        define the objective and whose class encoding applies to ``y`` (switches left at their
+        defaults take its values; others must agree with them).
     loss : {"squared_error", "log_loss"}, default="squared_error"
     sample_weight : array-like of shape (n_samples,), default=None
     hidden_bias, penalize_hidden_bias, fit_intercept : bool, default=True
@@ -192,8 +195,8 @@ def no_spurious_valleys_width(
     >>> report.m_star <= report.fit_dimension < report.threshold <= 7
     True
     """
-    problem = make_problem(
-        X, encode_targets(y, loss, 1), sample_weight, alpha=alpha, loss=loss, hidden_bias=hidden_bias,
+    problem = data_problem(
+        X, y, alpha, loss=loss, sample_weight=sample_weight, hidden_bias=hidden_bias,
         penalize_hidden_bias=penalize_hidden_bias, fit_intercept=fit_intercept, source="the data",
     )
     arr = get_arrangements(problem, arrangements, max_arrangements=max_arrangements,
@@ -297,7 +300,11 @@ def gradient_descent_experiment(
     ----------
     X : array-like of shape (n_samples, n_features)
     y : array-like of shape (n_samples,)
-    alpha : float
+    alpha : float or fitted estimator
+        Regularisation strength; or a fitted ``ConvexReLURegressor``/``ConvexReLUClassifier`` or CV
+        estimator, whose ``alpha`` (``alpha_``), ``loss``, ``hidden_bias`` and ``fit_intercept``
+        define the objective and whose class encoding applies to ``y`` (switches left at their
+        defaults take its values; others must agree with them).
     widths : sequence of int
     n_starts : int, default=20
     rtol : float, default=1e-4
@@ -319,8 +326,8 @@ def gradient_descent_experiment(
     -------
     GradientDescentExperiment
     """
-    problem = make_problem(
-        X, encode_targets(y, loss, 1), sample_weight, alpha=alpha, loss=loss, hidden_bias=hidden_bias,
+    problem = data_problem(
+        X, y, alpha, loss=loss, sample_weight=sample_weight, hidden_bias=hidden_bias,
         penalize_hidden_bias=penalize_hidden_bias, fit_intercept=fit_intercept, source="the data",
     )
     optimum = solve_optimum(problem, get_arrangements(problem, arrangements, random_state=random_state)).objective
