@@ -228,12 +228,15 @@ def test_same_projections_as_the_numpy_method(kind, seed, hidden_bias):
     U, exact, _ = project_onto_cones(X_aug, patterns, A, index)
     assert exact.all()
     np.testing.assert_allclose(U, reference, rtol=0, atol=1e-12 * np.abs(A).max())
-    # early stops: the same blocks on generic data (the trajectories differ only where the old method
-    # put numerically dependent rows on a face)
-    norms = np.linalg.norm(U, axis=0)
-    threshold = float(np.median(norms)) * 1.2
+    # early stops follow the same rounds: the same blocks stop, at the same points, for Gaussian blocks
+    # of generic data (not where the old method put dependent rows on a face, nor for σ X̃ᵀD_i r when D_i
+    # has fewer than d rows: a multiplier of the order of rounding decides which face is kept)
+    gaussian = slice(0, None, 2)
+    A, index = A[:, gaussian], index[gaussian]
+    threshold = float(np.median(np.linalg.norm(U[:, gaussian], axis=0))) * 1.2
     reference, reference_exact, unfinished = _numpy_projections(X_aug, patterns, A, index, threshold)
     V, exact, _ = project_onto_cones(X_aug, patterns, A, index, threshold=threshold)
     if kind in ("random", "zero_rows", "one_dimensional"):
-        np.testing.assert_array_equal(exact, reference_exact | unfinished)
-        np.testing.assert_allclose(V[:, ~unfinished], reference[:, ~unfinished], rtol=0, atol=1e-12 * np.abs(A).max())
+        assert not unfinished.any()
+        np.testing.assert_array_equal(exact, reference_exact)
+        np.testing.assert_allclose(V, reference, rtol=0, atol=1e-12 * np.abs(A).max())

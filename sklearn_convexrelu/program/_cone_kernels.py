@@ -21,8 +21,11 @@ from numba import njit
 
 __all__ = ["lawson_hanson_blocks"]
 
+# Sums of the small dense algebra may be reordered (vectorised): rounding-level differences only.
+_REASSOCIATE = {"reassoc", "contract"}
 
-@njit(cache=True)
+
+@njit(cache=True, fastmath=_REASSOCIATE)
 def _append(Qt, R, m, c, dependence):
     """Add column ``c`` to ``A_Fᵀ = QR`` (``m`` columns so far); ``False`` if it is dependent."""
     d = c.shape[0]
@@ -53,7 +56,7 @@ def _append(Qt, R, m, c, dependence):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_REASSOCIATE)
 def _delete(Qt, R, m, k, rows, vectors, rho):
     """Remove face position ``k`` of ``m`` (QR by Givens rotations; rows, vectors, ρ shifted)."""
     d = Qt.shape[1]
@@ -83,7 +86,7 @@ def _delete(Qt, R, m, k, rows, vectors, rho):
             Qt[i + 1, j] = -s * p + c * q
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_REASSOCIATE)
 def _multipliers(Qt, R, m, a, z):
     """``argmin_ρ ‖a + A_Fᵀρ‖`` over the face (no sign constraint) into ``z[:m]``: ``Rρ = −Qᵀa``."""
     d = a.shape[0]
@@ -211,17 +214,19 @@ def _project_block(X_aug, signs, row_norms, a, face, threshold, max_rounds, rtol
 
 
 @njit(cache=True)
-def lawson_hanson_blocks(X_aug, patterns, row_norms, A, index, faces, threshold, max_rounds, rtol, rows_per_round,
+def lawson_hanson_blocks(X_aug, gates, row_norms, A, index, faces, threshold, max_rounds, rtol, rows_per_round,
                          dependence):
-    """Projections of the rows of ``A`` (B, d) onto the cones of patterns ``index`` (B,), block by block.
+    """Projections of the rows of ``A`` (B, d) onto the cones of the gates ``index`` (B,), block by block.
 
     Parameters
     ----------
     X_aug : ndarray of shape (n_samples, n_dims)
-    patterns : ndarray of shape (n_samples, n_patterns), dtype bool
+    gates : ndarray of shape (n_gates, n_samples), dtype bool
+        The patterns ``D_i``, one per row (contiguous).
     row_norms : ndarray of shape (n_samples,)
     A : ndarray of shape (n_blocks, n_dims)
     index : ndarray of shape (n_blocks,)
+        Row of ``gates`` of each block.
     faces : ndarray of shape (n_blocks, n_dims)
         Warm-start faces (rows, padded with -1).
     threshold : float
@@ -254,7 +259,7 @@ def lawson_hanson_blocks(X_aug, patterns, row_norms, A, index, faces, threshold,
     for b in range(B):
         pattern = index[b]
         for j in range(n):
-            signs[j] = 1.0 if patterns[j, pattern] else -1.0
+            signs[j] = 1.0 if gates[pattern, j] else -1.0
         status[b], m = _project_block(X_aug, signs, row_norms, A[b], faces[b], threshold, max_rounds, rtol,
                                       rows_per_round, dependence, U[b], Qt, R, rows, vectors, rho, z, ratio, in_face,
                                       best_value, best_row)

@@ -90,11 +90,12 @@ def _lawson_hanson(X_aug, patterns, row_norms, A, index, rows, used, threshold, 
     faces (rows and which are used) and the blocks left unfinished (B,) bool.
     """
     faces = np.where(used, rows, -1).astype(np.int64)
+    which, index = np.unique(index, return_inverse=True)
+    gates = np.ascontiguousarray(patterns[:, which].T, dtype=bool)  # (gates, n): one pattern per row
     U, status, faces = lawson_hanson_blocks(
-        np.ascontiguousarray(X_aug, dtype=float), np.ascontiguousarray(patterns, dtype=bool),
-        np.ascontiguousarray(row_norms, dtype=float), np.ascontiguousarray(A, dtype=float),
-        np.ascontiguousarray(index, dtype=np.int64), faces, float(threshold), int(max_rounds), _RTOL, _ROWS_PER_ROUND,
-        _DEPENDENCE,
+        np.ascontiguousarray(X_aug, dtype=float), gates, np.ascontiguousarray(row_norms, dtype=float),
+        np.ascontiguousarray(A, dtype=float), index.astype(np.int64).reshape(-1), faces, float(threshold),
+        int(max_rounds), _RTOL, _ROWS_PER_ROUND, _DEPENDENCE,
     )
     return U, status != 1, np.maximum(faces, 0), faces >= 0, status == 2
 
