@@ -118,19 +118,53 @@ class ConvexReLUClassifier(ClassifierMixin, _BaseConvexReLU):
         return self._fit_encoded(X, Y, sample_weight)
 
     def decision_function(self, X):
-        """Network outputs: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
+        """Network outputs, the decision scores.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Shape (n_samples,) for two classes (positive means ``classes_[1]``), else one score per
+            class.
+        """
         out = self._output(X)
         return out[:, 0] if out.shape[1] == 1 else out
 
     def predict(self, X):
-        """Predicted class labels of shape (n_samples,)."""
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted class labels.
+        """
         scores = self.decision_function(X)
         index = (scores > 0).astype(int) if scores.ndim == 1 else np.argmax(scores, axis=1)
         return self.classes_[index]
 
     @available_if(_has_probabilities)
     def predict_proba(self, X):
-        """Class probabilities of shape (n_samples, n_classes) (``loss="log_loss"`` only)."""
+        """Class probabilities (``loss="log_loss"`` only).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, in the order of ``classes_``.
+        """
         scores = self.decision_function(X)
         if scores.ndim == 1:
             p = expit(scores)
@@ -139,7 +173,18 @@ class ConvexReLUClassifier(ClassifierMixin, _BaseConvexReLU):
 
     @available_if(_has_probabilities)
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
+        """Logarithm of :meth:`predict_proba` (``loss="log_loss"`` only).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probability of each class, in the order of ``classes_``.
+        """
         return np.log(self.predict_proba(X))
 
     def __sklearn_tags__(self):

@@ -78,7 +78,18 @@ class TwoLayerReLUNetwork:
 
     @classmethod
     def from_mlp(cls, mlp):
-        """The network of a fitted ``MLPRegressor``/``MLPClassifier`` with one ReLU hidden layer."""
+        """The network of a fitted ``MLPRegressor``/``MLPClassifier`` with one ReLU hidden layer.
+
+        Parameters
+        ----------
+        mlp : MLPRegressor or MLPClassifier
+            Fitted, with ``hidden_layer_sizes=(m,)`` and ``activation="relu"``.
+
+        Returns
+        -------
+        TwoLayerReLUNetwork
+            The same weights and biases (``coefs_`` and ``intercepts_``).
+        """
         if not hasattr(mlp, "coefs_"):
             raise ValueError("The MLP is not fitted: call fit before converting it.")
         if len(mlp.coefs_) != 2 or getattr(mlp, "activation", None) != "relu":
@@ -90,14 +101,17 @@ class TwoLayerReLUNetwork:
 
     @property
     def n_features(self):
+        """Number of input features."""
         return self.hidden_weights.shape[0]
 
     @property
     def n_neurons(self):
+        """Number of hidden neurons (the width m)."""
         return self.hidden_weights.shape[1]
 
     @property
     def n_outputs(self):
+        """Number of outputs."""
         return self.output_weights.shape[1]
 
     def __repr__(self):
@@ -113,20 +127,63 @@ class TwoLayerReLUNetwork:
         return X
 
     def activations(self, X):
-        """Hidden activations ``(X W + b)_+`` of shape (n_samples, n_neurons)."""
+        """Hidden activations ``(X W + b)_+``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_neurons)
+        """
         return np.maximum(self._check_X(X) @ self.hidden_weights + self.hidden_bias, 0.0)
 
     def output(self, X):
-        """Network outputs of shape (n_samples, n_outputs)."""
+        """Network outputs, always two-dimensional.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs)
+        """
         return self.activations(X) @ self.output_weights + self.output_bias
 
     def predict(self, X):
-        """Network outputs; shape (n_samples,) for one output, else (n_samples, n_outputs)."""
+        """Network outputs, one-dimensional for one output.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Shape (n_samples,) for one output, else (n_samples, n_outputs).
+        """
         out = self.output(X)
         return out[:, 0] if self.n_outputs == 1 else out
 
     def penalty(self, alpha, *, penalize_hidden_bias=True):
-        """``(alpha/2) Σ_j (‖w_j‖² + a_j²)``, the hidden bias inside ``w_j`` when penalised."""
+        """``(alpha/2) Σ_j (‖w_j‖² + a_j²)``, the hidden bias inside ``w_j`` when penalised.
+
+        Parameters
+        ----------
+        alpha : float
+            Regularisation strength.
+        penalize_hidden_bias : bool, default=True
+            Whether the hidden bias counts in ``‖w_j‖``.
+
+        Returns
+        -------
+        float
+        """
         total = np.sum(self.hidden_weights**2) + np.sum(self.output_weights**2)
         if penalize_hidden_bias:
             total += np.sum(self.hidden_bias**2)
@@ -226,10 +283,12 @@ class ConvexSolution:
 
     @property
     def n_outputs(self):
+        """Number of outputs."""
         return self.blocks_pos.shape[0]
 
     @property
     def n_patterns(self):
+        """Number of patterns (gates)."""
         return self.gates.shape[1]
 
     def __repr__(self):
@@ -247,20 +306,68 @@ class ConvexSolution:
         return np.linalg.norm(np.stack([self.blocks_pos, self.blocks_neg]), axis=2)  # (2, K, P)
 
     def patterns(self, X):
-        """Pattern matrix of shape (n_samples, n_patterns) on raw data ``X``."""
+        """Pattern matrix on raw data ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples (without the bias column).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_patterns), dtype bool
+        """
         return _augment(np.asarray(X, dtype=float), self.hidden_bias) @ self.gates >= 0
 
     def output(self, X):
-        """Gated prediction ``Σ_i D_i X̃ (v_i − u_i) + c`` of shape (n_samples, n_outputs)."""
+        """Gated prediction ``Σ_i D_i X̃ (v_i − u_i) + c``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples (without the bias column).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs)
+        """
         X_aug = _augment(np.asarray(X, dtype=float), self.hidden_bias)
         return forward(X_aug, X_aug @ self.gates >= 0, self.blocks_pos - self.blocks_neg) + self.intercept
 
     def penalty(self, alpha):
-        """``alpha Σ_i (‖v_i‖ + ‖u_i‖)`` summed over outputs."""
+        """``alpha Σ_i (‖v_i‖ + ‖u_i‖)`` summed over outputs.
+
+        Parameters
+        ----------
+        alpha : float
+            Regularisation strength.
+
+        Returns
+        -------
+        float
+        """
         return alpha * float(self._block_norms().sum())
 
     def objective(self, X, y, alpha, *, sample_weight=None, loss="squared_error"):
-        """Objective of (C-ReLU) (SPEC §3); see :meth:`TwoLayerReLUNetwork.objective` for ``y``."""
+        """Objective of (C-ReLU) (SPEC §3).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples (without the bias column).
+        y : array-like
+            Targets, encoded as for :meth:`TwoLayerReLUNetwork.objective`.
+        alpha : float
+            Regularisation strength.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Rescaled to sum to n_samples.
+        loss : {"squared_error", "log_loss"}, default="squared_error"
+            Loss of the data term.
+
+        Returns
+        -------
+        float
+        """
         return _data_term(self.output(X), y, sample_weight, loss) + self.penalty(alpha)
 
     def to_network(self):
@@ -269,6 +376,10 @@ class ConvexSolution:
         ``v ↦ (v/√‖v‖, +√‖v‖)`` and ``u ↦ (u/√‖u‖, −√‖u‖)`` on the block's output; positive
         neurons come first, then negative ones, each ordered by output and pattern. The network's
         prediction equals :meth:`output` on data where every block lies in its cone.
+
+        Returns
+        -------
+        TwoLayerReLUNetwork
         """
         side, k, i = np.nonzero(self._block_norms() > 0)  # (2, K, P)
         blocks = np.stack([self.blocks_pos, self.blocks_neg])[side, k, :, i]  # (m, d)

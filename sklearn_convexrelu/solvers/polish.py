@@ -23,7 +23,28 @@ ZERO_BLOCK_RTOL = 1e-6
 
 
 def convex_objective(X_aug, patterns, blocks_pos, blocks_neg, intercept, Y, s, loss, alpha, *, penalty=None):
-    """Objective of (C-ReLU) and the prediction ``Σ_i D_i X̃ (v_i − u_i) + c``."""
+    """Objective of (C-ReLU) and the prediction ``Σ_i D_i X̃ (v_i − u_i) + c``.
+
+    Parameters
+    ----------
+    X_aug : ndarray of shape (n_samples, n_dims)
+    patterns : ndarray of shape (n_samples, n_patterns), dtype bool
+    blocks_pos, blocks_neg : ndarray of shape (n_outputs, n_dims, n_patterns)
+    intercept : ndarray of shape (n_outputs,)
+    Y : ndarray of shape (n_samples, n_outputs)
+        Encoded targets.
+    s : ndarray of shape (n_samples,)
+        Sample weights summing to n_samples.
+    loss : loss object
+    alpha : float
+    penalty : GroupNormPenalty, default=None
+        ``None``: every block coordinate inside the group norm.
+
+    Returns
+    -------
+    objective : float
+    prediction : ndarray of shape (n_samples, n_outputs)
+    """
     prediction = forward(X_aug, patterns, blocks_pos - blocks_neg) + intercept
     penalty = GroupNormPenalty() if penalty is None else penalty
     return loss.value(prediction, Y, s) + penalty.value(alpha, blocks_pos, blocks_neg), prediction
