@@ -35,9 +35,9 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import _BaseConvexReLU
 from ._classifier import ConvexReLUClassifier, _has_probabilities
 from ._path import _alpha_grid, _alpha_max, _check_alphas, _path_encoded
-from ._preparation import arrangement_mode, encode_classes, encode_values, prepare
+from ._preparation import arrangement_mode, check_sample_weight, encode_classes, encode_values, prepare
 from ._regressor import ConvexReLURegressor
-from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context, validate_data
+from ._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
 from .program.losses import get_loss
 
 __all__ = ["ConvexReLUClassifierCV", "ConvexReLURegressorCV"]
@@ -199,7 +199,7 @@ class _BaseConvexReLUCV(BaseEstimator, metaclass=ABCMeta):
         split_params = self._routed_split_params(sample_weight, params)
         X, y, Y, scoring_state = self._validate_targets(X, y)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+            sample_weight = check_sample_weight(sample_weight, X)
         folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y, **split_params))
         rule = self._pattern_rule(X, sample_weight)
         alphas = self._alphas_grid(X, Y, sample_weight, rule)

@@ -15,6 +15,19 @@ the functions of this module:
 - :func:`resolve_solver` and :func:`check_program_size`: the ``solver="auto"`` rule and the memory
   guard of the cvxpy program (SPEC §3, §7);
 - :func:`prepare`: all of the above for one fit on one pattern set.
+
+Where the former copies disagreed, one behaviour was chosen:
+
+- ``solver="auto"`` of :func:`~sklearn_convexrelu.convex_relu_path` (and so of the CV folds) is the
+  estimators' rule; it used to mean ``"cvxpy"`` always, so a ``log_loss`` path now uses the
+  first-order solver, as the classifier it is compared with;
+- ``arrangements="auto"`` is one rule with what lies beyond ``max_arrangements`` as its argument: a
+  pattern search for the estimators, sampling for a path, the CV estimators and the landscape tools
+  (whose documented default ``n_arrangements=200`` is kept, against the estimators' 100);
+- re-applied generators (an estimator's warm start, a pattern set given to the path) drop duplicate
+  and all-zero patterns, as the path did (the warm start kept them);
+- sample weights are validated by scikit-learn's ``_check_sample_weight`` everywhere (the landscape
+  tools had their own checks, with other messages).
 """
 
 import os
@@ -35,6 +48,7 @@ __all__ = [
     "augment",
     "build_arrangements",
     "check_program_size",
+    "check_sample_weight",
     "encode_classes",
     "encode_labels",
     "encode_values",
@@ -58,6 +72,15 @@ _BYTES_PER_PROGRAM_NONZERO = 200
 # Sample weights (SPEC §1)
 
 
+def check_sample_weight(sample_weight, X):
+    """Validated sample weights of shape (n_samples,): finite, non-negative, not all zero (ones for None).
+
+    Zero weights are kept (a CV estimator scores its test folds with them); :func:`positive_rows`
+    drops them from a fit.
+    """
+    return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+
+
 def positive_rows(X, Y, sample_weight):
     """Rows of positive weight and their weights rescaled to sum to their number (SPEC §1).
 
@@ -78,7 +101,7 @@ def positive_rows(X, Y, sample_weight):
     s : ndarray of shape (n_kept,)
         Positive weights with ``s.sum() == n_kept``.
     """
-    s = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    s = check_sample_weight(sample_weight, X)
     keep = s > 0
     if keep.all():
         return X, Y, s * (s.size / s.sum())
