@@ -1,7 +1,8 @@
 """Plumbing shared by the landscape tools: which objective, which patterns, which optimum (SPEC §1-§4).
 
 Every tool accepts a :class:`~sklearn_convexrelu.TwoLayerReLUNetwork`, a fitted
-``ConvexReLURegressor``/``ConvexReLUClassifier`` or a fitted scikit-learn ``MLPRegressor`` /
+``ConvexReLURegressor``/``ConvexReLUClassifier``, a fitted CV estimator (examined at its
+``alpha_``) or a fitted scikit-learn ``MLPRegressor`` /
 binary ``MLPClassifier`` with one ReLU hidden layer, and turns it into a network and a
 :class:`_Problem`: the data, the encoded targets, the loss, ``alpha`` and the three switches that
 fix the objective (NC) being examined.

@@ -172,14 +172,15 @@ def optimality_certificate(
 
     Parameters
     ----------
-    network : TwoLayerReLUNetwork, fitted ConvexReLURegressor, ConvexReLUClassifier, MLPRegressor or MLPClassifier
+    network : TwoLayerReLUNetwork, fitted ConvexReLURegressor, ConvexReLUClassifier, ConvexReLURegressorCV, ConvexReLUClassifierCV, MLPRegressor or MLPClassifier
     X : array-like of shape (n_samples, n_features)
         The training data of the objective.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Targets: values for regression; class labels for the classifiers; for a
         ``TwoLayerReLUNetwork`` with ``loss="log_loss"``, labels in {-1, +1}.
     alpha : float, default=None
-        Regularisation of (NC); read from the estimator when ``None``.
+        Regularisation of (NC); read from the estimator when ``None`` (a CV estimator's
+        ``alpha_``, the ``alpha`` of its refitted ``network_``).
     loss : {"squared_error", "log_loss"}, default=None
     sample_weight : array-like of shape (n_samples,), default=None
     hidden_bias, penalize_hidden_bias, fit_intercept : bool, default=None
@@ -228,14 +229,15 @@ def is_global_minimum(network, X, y, alpha=None, *, tol=1e-6, **kwargs):
 
     Parameters
     ----------
-    network : TwoLayerReLUNetwork, fitted ConvexReLURegressor, ConvexReLUClassifier, MLPRegressor or MLPClassifier
+    network : TwoLayerReLUNetwork, fitted ConvexReLURegressor, ConvexReLUClassifier, ConvexReLURegressorCV, ConvexReLUClassifierCV, MLPRegressor or MLPClassifier
         The network to check.
     X : array-like of shape (n_samples, n_features)
         The training data of the objective.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Targets, as for :func:`optimality_certificate`.
     alpha : float, default=None
-        Regularisation of (NC); read from the estimator when ``None``.
+        Regularisation of (NC); read from the estimator when ``None`` (a CV estimator's
+        ``alpha_``, the ``alpha`` of its refitted ``network_``).
     tol : float, default=1e-6
         Relative gap below which the network counts as certified.
     **kwargs : dict

@@ -337,7 +337,7 @@ def path_to_global_minimum(
 
     Parameters
     ----------
-    network : TwoLayerReLUNetwork, fitted ConvexReLURegressor, ConvexReLUClassifier, MLPRegressor or MLPClassifier
+    network : TwoLayerReLUNetwork, fitted ConvexReLURegressor, ConvexReLUClassifier, ConvexReLURegressorCV, ConvexReLUClassifierCV, MLPRegressor or MLPClassifier
         One output. See :func:`~sklearn_convexrelu.landscape.optimality_certificate` for the
         inputs and the objective each one defines.
     X : array-like of shape (n_samples, n_features)

@@ -126,7 +126,7 @@ def stationary_subproblem(
 
     Parameters
     ----------
-    network : TwoLayerReLUNetwork, fitted ConvexReLURegressor, ConvexReLUClassifier, MLPRegressor or MLPClassifier
+    network : TwoLayerReLUNetwork, fitted ConvexReLURegressor, ConvexReLUClassifier, ConvexReLURegressorCV, ConvexReLUClassifierCV, MLPRegressor or MLPClassifier
         See :func:`~sklearn_convexrelu.landscape.optimality_certificate` for the inputs and the
         objective each one defines.
     X : array-like of shape (n_samples, n_features)
