@@ -164,7 +164,7 @@ def optimality_certificate(
       with both biases unpenalised, i.e. (NC) with ``alpha = A / n_samples`` (``A / Σ s`` with
       sample weights) and an **unpenalised hidden bias**. Its convex program excludes the bias
       coordinate from the group norm, and the dual constraint becomes
-      ``max {σ rᵀD_iX̃u : u ∈ K_i, ‖u_{1:p}‖ ≤ 1} ≤ alpha`` (see :mod:`._mlp_program`). The lower
+      ``max {σ rᵀD_iX̃u : u ∈ K_i, ‖u_{1:p}‖ ≤ 1} ≤ alpha`` (:meth:`~sklearn_convexrelu.program.GroupNormPenalty.kappas`). The lower
       bound then holds for every network of any width with unpenalised biases, so the check
       certifies the MLP as a global minimum of its own training loss (``MLP.loss_``).
 
