@@ -263,7 +263,7 @@ def _balance(problem, network, ts, recorder):
     c = network.output_bias[0]
     P = problem.n_penalized
     slack = np.zeros(len(a))
-    if problem.hidden_bias and not problem.penalize_hidden_bias:
+    if problem.hidden_bias and not problem.penalty.penalize_hidden_bias:
         slack = np.maximum(np.min(problem.X_aug @ W.T, axis=0), 0.0)
     shifted = W.copy()
     shifted[:, -1] -= slack

@@ -89,11 +89,8 @@ def _fit_dimension(problem, patterns):
 
 def _tight_atoms(problem, patterns, prediction, extra):
     """Distinct unit directions with ``κ_{i,σ} ≈ alpha`` at the optimum, plus ``extra`` atoms."""
-    loss = problem.loss
-    shift = loss.optimal_intercept(prediction, problem.Y, problem.s) if problem.fit_intercept else 0.0
-    R = loss.residual(prediction + shift, problem.Y, problem.s)
     level = problem.alpha * (1 - _TIGHT_RTOL)
-    kappas, directions, _ = problem.kappas(patterns, R, level)
+    kappas, directions, _ = problem.dual_point(patterns, prediction, threshold=level).scan
     _, i, side = np.nonzero((kappas >= level) & np.isfinite(kappas))
     units = directions[0, :, i, side] / kappas[0, i, side][:, None]
     atoms = extra.concat(Atoms(units, np.where(side == 0, 1, -1)))
@@ -210,7 +207,7 @@ def no_spurious_valleys_width(
     network = _network(problem, pruned, coefs[live], prediction)
     tight = _tight_atoms(problem, arr.patterns, optimum.prediction, pruned)
     proven = False
-    if problem.penalize_hidden_bias or not problem.hidden_bias:
+    if problem.penalty.penalize_hidden_bias or not problem.hidden_bias:
         target = prediction - (prediction.mean() if problem.fit_intercept else 0.0)
 
         def optimal_network(support):

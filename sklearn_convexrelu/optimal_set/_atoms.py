@@ -11,7 +11,7 @@ import numpy as np
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import cdist, pdist, squareform
 
-from ..network import TwoLayerReLUNetwork
+from ..network import blocks_to_network
 
 __all__ = ["Atoms", "merge_directions"]
 
@@ -166,14 +166,8 @@ class Atoms:
         TwoLayerReLUNetwork
         """
         index = np.asarray(index, dtype=int)
-        root = np.sqrt(np.asarray(coefficients, dtype=float))
-        W = (self.directions[index] * root[:, None]).T
-        intercept = np.atleast_1d(np.asarray(intercept, dtype=float))
-        A = np.zeros((index.size, intercept.size))
-        A[np.arange(index.size), self.outputs[index]] = self.signs[index] * root
-        if hidden_bias:
-            return TwoLayerReLUNetwork(W[:-1], W[-1], A, intercept)
-        return TwoLayerReLUNetwork(W, np.zeros(index.size), A, intercept)
+        blocks = np.asarray(coefficients, dtype=float)[:, None] * self.directions[index]
+        return blocks_to_network(blocks, self.signs[index], intercept, hidden_bias=hidden_bias, outputs=self.outputs[index])
 
     def match(self, network, *, hidden_bias, n_penalized=None):
         """Each neuron's nearest atom of its output and sign, and what matching needs to know.

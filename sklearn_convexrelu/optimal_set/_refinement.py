@@ -20,6 +20,7 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
 from ..program.cones import _cone_rows, cone_kappas, project_onto_cones
+from ..program.operators import adjoint
 from ..solvers.first_order import FirstOrderSolver
 from ..solvers.polish import convex_objective
 from ._atoms import merge_directions
@@ -207,8 +208,7 @@ def refine_prediction(X_aug, patterns, Y, s, loss, alpha, blocks, intercept, fit
 
 def _block_duals(X_aug, patterns, R, side, out, pat):
     """``Π_{K_i}(σ X̃ᵀ D_i r_k)`` for the blocks ``(side, out, pat)``, shape (n_blocks, d)."""
-    sign = 1 - 2 * side
-    A = sign * (X_aug.T @ (patterns[:, pat] * R[:, out]))  # (d, n_blocks)
+    A = adjoint(X_aug, patterns[:, pat], R)[out, :, np.arange(pat.size)].T * (1 - 2 * side)  # (d, n_blocks)
     return project_onto_cones(X_aug, patterns, A, pat)[0].T
 
 

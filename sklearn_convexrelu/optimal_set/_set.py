@@ -9,6 +9,7 @@ from sklearn.utils import check_random_state
 
 from ..exceptions import OptimalSetWarning
 from ..network import TwoLayerReLUNetwork
+from ..program.certificate import dual_vector
 from ._atoms import Atoms, merge_directions
 from ._polytope import CoefficientPolytope
 from ._refinement import dual_analysis, refine_prediction, resolve_first_order, support_accuracy
@@ -35,6 +36,10 @@ class _Program:
     @property
     def X(self):
         return self.X_aug[:, :-1] if self.hidden_bias else self.X_aug
+
+    def dual_vector(self, prediction):
+        """``r = −∇ value`` at ``prediction`` with its intercept re-optimised (SPEC §4)."""
+        return dual_vector(self.loss, self.Y, self.s, prediction, fit_intercept=self.fit_intercept)[2]
 
     def nuisance(self, E):
         """Remove from ``E`` (n, K, ...) what the objective cannot see (SPEC §5): a constant per
@@ -178,7 +183,7 @@ class OptimalSet:
         self.min_norm_coefficients = polytope.min_norm_point()
         network = self.to_network(self.min_norm_coefficients)
         self.prediction = network.output(program.X)
-        self.dual_vector = program.loss.residual(self.prediction, program.Y, program.s)
+        self.dual_vector = program.dual_vector(self.prediction)
         self.objective = program.loss.value(self.prediction, program.Y, program.s) + network.penalty(self.alpha)
         for array in (self.directions, self.signs, self.outputs, self.fits, self.tight_cones, self.cone_atoms,
                       self.free_atoms, self.solver_coefficients, self.min_norm_coefficients, self.prediction,
@@ -455,7 +460,7 @@ def _best_dual(program, arrangements, blocks, intercept, prediction, tol):
     solver's accuracy and whether a refinement was kept.
     """
     X_aug, patterns, Y, s, loss, alpha = program.X_aug, arrangements.patterns, program.Y, program.s, program.loss, program.alpha
-    solver_accuracy = support_accuracy(X_aug, patterns, loss.residual(prediction, Y, s), alpha, blocks)
+    solver_accuracy = support_accuracy(X_aug, patterns, program.dual_vector(prediction), alpha, blocks)
     best = (prediction, blocks, intercept, float(np.clip(solver_accuracy, ACCURACY_FLOOR, ACCURACY_CAP)))
     objective = _convex_value(program, prediction, blocks)
     refined = False
@@ -466,7 +471,7 @@ def _best_dual(program, arrangements, blocks, intercept, prediction, tol):
         value = _convex_value(program, candidate_prediction, candidate_blocks)
         if not value <= objective + 1e-12 * abs(objective):
             return
-        R = loss.residual(candidate_prediction, Y, s)
+        R = program.dual_vector(candidate_prediction)
         accuracy = float(np.clip(support_accuracy(X_aug, patterns, R, alpha, candidate_blocks), ACCURACY_FLOOR, ACCURACY_CAP))
         if accuracy < best[3] or value < objective - 1e-12 * abs(objective):
             best, objective, refined = (candidate_prediction, candidate_blocks, candidate_intercept, accuracy), value, True
@@ -477,12 +482,12 @@ def _best_dual(program, arrangements, blocks, intercept, prediction, tol):
         )
         consider(candidate_prediction, candidate_blocks, candidate_intercept)
     if best[3] > ACCURACY_FLOOR and best[3] < ACCURACY_CAP:
-        R = loss.residual(best[0], Y, s)
+        R = program.dual_vector(best[0])
         newton = refine_prediction(X_aug, patterns, Y, s, loss, alpha, best[1], best[2], program.fit_intercept, R, best[3])
         if newton is not None:
             consider(newton[0], newton[1], best[2])
     prediction, blocks = best[0], best[1]
-    analysis = dual_analysis(X_aug, patterns, loss.residual(prediction, Y, s), alpha, blocks)
+    analysis = dual_analysis(X_aug, patterns, program.dual_vector(prediction), alpha, blocks)
     return prediction, blocks, analysis, float(solver_accuracy), refined
 
 
