@@ -81,7 +81,32 @@ class _Loss:
             else:
                 break
             c, current, grad, hess = candidate, value, new_grad, new_hess
+        if c.size == 1 and np.max(np.abs(grad)) > 1e-12:
+            c = self._bisect_intercept(F, Y, s, c, current)
         return c
+
+    def _bisect_intercept(self, F, Y, s, c, current):
+        """One output: bisection on the (monotone) derivative of ``c ↦ value(F + c)``.
+
+        The fallback when Newton stalls where the loss is saturated (separable ``log_loss`` data far
+        from the optimum: a vanishing Hessian and a Newton step no line search can shorten enough).
+        """
+        derivative = lambda t: self._newton_direction(F + t, Y, s)[0][0]  # noqa: E731
+        lo = hi = float(c[0])
+        step = 1.0 + abs(lo)
+        if derivative(lo) > 0:
+            while derivative(lo) > 0 and step < 1e300:
+                hi, lo, step = lo, lo - step, 2 * step
+        else:
+            while derivative(hi) < 0 and step < 1e300:
+                lo, hi, step = hi, hi + step, 2 * step
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            if not lo < mid < hi:
+                break
+            lo, hi = (mid, hi) if derivative(mid) < 0 else (lo, mid)
+        best = np.array([0.5 * (lo + hi)])
+        return best if self.value(F + best, Y, s) <= current else c
 
 
 class _SquaredError(_Loss):

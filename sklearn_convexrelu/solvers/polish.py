@@ -4,7 +4,7 @@ Interior-point and first-order solutions carry blocks that are zero only to solv
 blocks that leave their cones by rounding. Polishing (1) drops blocks whose norm is below
 ``ZERO_BLOCK_RTOL`` times the largest block norm, (2) projects every remaining block onto its cone,
 so that the network built from the blocks has exactly the convex objective, and (3) re-optimises
-the output intercept. Steps (1)-(2) change the objective by solver precision; step (3) only lowers it.
+the output intercept, starting from the solver's (never raising the loss). Steps (1)-(2) change the objective by solver precision; step (3) only lowers it.
 Given ``alpha``, larger thresholds (up to dropping every block) are tried as well and the sparsest
 result whose objective exceeds the first by at most ``objective_slack`` (relative) is kept: solvers
 leave many blocks of size ~1e-8 that carry no objective, e.g. at or above ``alpha_max``.
@@ -58,9 +58,15 @@ def _polish_at(X_aug, patterns, blocks, threshold, Y, s, loss, intercept, fit_in
     side, k, i = np.nonzero(keep)
     if i.size:
         polished[side, k, :, i] = project_onto_cones(X_aug, patterns, polished[side, k, :, i].T, i)[0].T
+    intercept = np.asarray(intercept, dtype=float)
     if fit_intercept:
-        intercept = loss.optimal_intercept(forward(X_aug, patterns, polished[0] - polished[1]), Y, s)
-    return polished[0], polished[1], np.asarray(intercept, dtype=float)
+        # Newton from the solver's intercept, not from zero: on separable log_loss data the loss is
+        # saturated far from it and Newton from zero can stop at a far worse intercept (issue 14.1)
+        fit = forward(X_aug, patterns, polished[0] - polished[1]) + intercept
+        shifted = intercept + loss.optimal_intercept(fit, Y, s)
+        if np.all(np.isfinite(shifted)) and loss.value(fit - intercept + shifted, Y, s) <= loss.value(fit, Y, s):
+            intercept = shifted
+    return polished[0], polished[1], intercept
 
 
 def polish(X_aug, patterns, blocks_pos, blocks_neg, intercept, Y, s, loss, *, fit_intercept, alpha=None, objective_slack=0.0):

@@ -1,0 +1,63 @@
+"""Reliability (issue 14): no crash, no hang, no half-fitted estimator, clear errors on bad input."""
+
+import numpy as np
+import pytest
+
+from sklearn_convexrelu import ConvexReLUClassifier, ConvexReLURegressor, convex_relu_path
+from sklearn_convexrelu.arrangements import _augment, enumerate_arrangements
+from sklearn_convexrelu.program.losses import get_loss
+from sklearn_convexrelu.solvers.polish import convex_objective, polish
+
+# tiny unscaled data on which a default classifier fit used to crash (issue 14, item 1)
+X_UNSCALED = np.array([[0.07, 0.88, -49.1], [1.05, 0.06, -51.2], [-1.15, 1.47, 142.2]])
+Y_UNSCALED = np.array([1, 0, 1])
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 1: polishing must not ruin a good solve
+
+
+def test_optimal_intercept_of_saturated_log_loss():
+    """Newton from c = 0 stalls where the logistic loss is saturated; the intercept is still optimal."""
+    loss = get_loss("log_loss", 1)
+    F = np.array([[-227.4], [-240.8], [0.0]])
+    Y = np.array([[1.0], [-1.0], [1.0]])
+    s = np.ones(3)
+    c = loss.optimal_intercept(F, Y, s)
+    assert 227.4 < c[0] < 240.8  # the only intercept that separates the three samples
+    assert loss.value(F + c, Y, s) < 1e-2
+
+
+def test_polish_never_raises_the_objective_of_an_exact_point():
+    X_aug = _augment(X_UNSCALED, True)
+    patterns = enumerate_arrangements(X_UNSCALED, hidden_bias=True).patterns
+    Y, s, loss = np.where(Y_UNSCALED == 1, 1.0, -1.0)[:, None], np.ones(3), get_loss("log_loss", 1)
+    # one block in its cone with a large intercept: the optimum of this data (found by the solver)
+    i = next(i for i in range(patterns.shape[1]) if patterns[:, i].tolist() == [False, True, False])
+    blocks_pos, blocks_neg = np.zeros((1, 4, patterns.shape[1])), np.zeros((1, 4, patterns.shape[1]))
+    u = np.linalg.lstsq(X_aug, np.array([-5.0, 6.7, -5.0]), rcond=None)[0]
+    if not np.all((X_aug @ u >= 0) == patterns[:, i]):
+        pytest.skip("constructed direction is not in the pattern's cone")
+    blocks_neg[0, :, i] = u
+    intercept = np.array([234.0])
+    before = convex_objective(X_aug, patterns, blocks_pos, blocks_neg, intercept, Y, s, loss, 1e-3)[0]
+    after = convex_objective(
+        X_aug, patterns, *polish(X_aug, patterns, blocks_pos, blocks_neg, intercept, Y, s, loss, fit_intercept=True, alpha=1e-3),
+        Y, s, loss, 1e-3,
+    )[0]
+    assert after <= before * (1 + 1e-12)
+
+
+def test_default_classifier_on_tiny_unscaled_data_is_certified():
+    clf = ConvexReLUClassifier(random_state=0).fit(X_UNSCALED, Y_UNSCALED)  # warnings are errors
+    assert clf.certificate_.certified
+    assert np.isfinite(clf.objective_) and clf.objective_ < 0.05
+    assert clf.n_neurons_ > 0
+    np.testing.assert_array_equal(clf.predict(X_UNSCALED), Y_UNSCALED)
+
+
+def test_path_objective_decreases_as_alpha_falls_on_unscaled_data():
+    path = convex_relu_path(X_UNSCALED, Y_UNSCALED, loss="log_loss", alphas=10)
+    assert np.all(np.diff(path.objectives) <= 1e-12 * path.objectives[:-1])
+    assert np.all(path.n_neurons[1:] > 0)
+    assert all(c.certified for c in path.certificates)
