@@ -476,7 +476,7 @@ def _best_dual(program, arrangements, blocks, intercept, prediction, tol):
         if accuracy < best[3] or value < objective - 1e-12 * abs(objective):
             best, objective, refined = (candidate_prediction, candidate_blocks, candidate_intercept, accuracy), value, True
 
-    if best[3] > REFINE_TRIGGER and blocks.any():
+    if best[3] > max(REFINE_TRIGGER, tol) and blocks.any():
         _, candidate_prediction, candidate_blocks, candidate_intercept = resolve_first_order(
             X_aug, arrangements, Y, s, loss, alpha, blocks, intercept, fit_intercept=program.fit_intercept, tol=tol,
         )

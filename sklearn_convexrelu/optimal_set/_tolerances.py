@@ -23,12 +23,14 @@ ACCURACY_CAP = 5e-3
 TIGHT_FACTOR = 10.0
 #: Cones with κ/alpha ≥ 1 − CANDIDATE_FACTOR·ε are candidate atoms (decided by the least-mass LP).
 CANDIDATE_FACTOR = 100.0
-#: The dual is refined by a warm-started first-order re-solve when ε exceeds this.
+#: The dual is refined by a warm-started first-order re-solve when ε exceeds the solve's own
+#: tolerance ``tol`` and this floor (a first-order solution is tight to about ``tol`` already; an
+#: interior point's dual can miss tightness by 1e-2 near interpolation).
 REFINE_TRIGGER = 1e-7
 #: The re-solve stops at a relative duality gap of REFINE_GAP_FACTOR · tol ...
 REFINE_GAP_FACTOR = 1e-2
 #: ... or after this many column-generation iterations.
-REFINE_MAX_ITER = 100
+REFINE_MAX_ITER = 10
 #: Largest number of unknowns of the Newton refinement (each step costs O(unknowns³)).
 REFINE_MAX_UNKNOWNS = 400
 #: An atom is free when some point of 𝒞 gives it more than FREE_RTOL times the total coefficient.
