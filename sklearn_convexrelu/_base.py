@@ -1,5 +1,6 @@
 """Shared machinery of the estimators: validation, weights, arrangements, solve, fitted attributes."""
 
+import functools
 import warnings
 from abc import ABCMeta, abstractmethod
 from dataclasses import replace
@@ -20,6 +21,28 @@ from .optimal_set import Invariances, optimal_set_from_fit
 from .pattern_search import search_arrangements
 from .program.losses import get_loss
 from .solvers import solve_convex_program
+
+
+def atomic_fit(fit):
+    """Make ``fit`` atomic: on any exception (including ``KeyboardInterrupt``) the estimator keeps
+    its previous fitted state, or stays unfitted.
+
+    ``validate_data(reset=True)`` sets ``n_features_in_`` and ``feature_names_in_`` before the
+    solve; the state of ``self`` before the call is restored if anything after that fails, so new
+    metadata can never sit next to an old network (issue 14, item 3).
+    """
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        state = dict(vars(self))
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(state)
+            raise
+
+    return wrapper
 
 
 class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
@@ -80,7 +103,11 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
         )
 
     def _fit_encoded(self, X, Y, sample_weight):
-        """Fit on validated ``X`` and encoded targets ``Y`` of shape (n_samples, n_outputs)."""
+        """Fit on validated ``X`` and encoded targets ``Y`` of shape (n_samples, n_outputs).
+
+        Returns the fitted attributes as a dict and changes nothing on ``self``: the caller assigns
+        them all at once when everything has succeeded (an atomic fit, see :func:`atomic_fit`).
+        """
         X_fit, Y_fit, s = positive_rows(X, Y, sample_weight)  # zero-weight rows dropped (SPEC §1)
         mode = self._arrangement_mode(X_fit)
         if self.solver == "cvxpy" and mode == "exact":  # refuse before enumerating what could not be solved
@@ -142,26 +169,28 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
                 ConvergenceWarning,
             )
             network, objective = fit.solution.to_network(), fit.objective
-        self.optimal_set_ = optimal_set
-        self.invariances_ = Invariances(optimal_set)
-        self.arrangements_ = arrangements
+        fitted = dict(
+            optimal_set_=optimal_set,
+            invariances_=Invariances(optimal_set),
+            arrangements_=arrangements,
+            n_arrangements_=arrangements.n_patterns,
+            convex_solution_=fit.solution,
+            network_=network,
+            coefs_=[network.hidden_weights, network.output_weights],
+            intercepts_=[network.hidden_bias, network.output_bias],
+            n_neurons_=network.n_neurons,
+            n_outputs_=Y.shape[1],
+            objective_=objective,
+            certificate_=certificate,
+            dual_gap_=certificate.dual_gap,
+            n_iter_=fit.raw.n_iter,
+            solver_=fit.raw.solver,
+        )
         if mode != "warm":  # a warm start reuses the patterns, and what was searched to find them
-            self.pattern_search_ = search
-        self.n_arrangements_ = arrangements.n_patterns
-        self.convex_solution_ = fit.solution
-        self.network_ = network
-        self.coefs_ = [network.hidden_weights, network.output_weights]
-        self.intercepts_ = [network.hidden_bias, network.output_bias]
-        self.n_neurons_ = network.n_neurons
-        self.n_outputs_ = Y.shape[1]
-        self.objective_ = objective
-        self.certificate_ = certificate
-        self.dual_gap_ = certificate.dual_gap
-        self.n_iter_ = fit.raw.n_iter
-        self.solver_ = fit.raw.solver
+            fitted["pattern_search_"] = search
         if self.verbose:
-            print(f"[{type(self).__name__}] {self.n_neurons_} neurons, objective {self.objective_:.6g}; {certificate}")
-        return self
+            print(f"[{type(self).__name__}] {network.n_neurons} neurons, objective {objective:.6g}; {certificate}")
+        return fitted
 
     def _output(self, X):
         """Network outputs of shape (n_samples, n_outputs)."""

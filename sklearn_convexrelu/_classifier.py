@@ -5,7 +5,7 @@ from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin
 from sklearn.utils.metaestimators import available_if
 
-from ._base import _BaseConvexReLU
+from ._base import _BaseConvexReLU, atomic_fit
 from ._preparation import encode_classes
 from ._sklearn_compat import _fit_context, validate_data
 
@@ -98,6 +98,7 @@ class ConvexReLUClassifier(ClassifierMixin, _BaseConvexReLU):
             random_state=random_state, verbose=verbose, n_jobs=n_jobs,
         )
 
+    @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the globally optimal classifier over the chosen activation patterns.
@@ -114,8 +115,10 @@ class ConvexReLUClassifier(ClassifierMixin, _BaseConvexReLU):
         self : object
         """
         X, y = validate_data(self, X, y, ensure_min_samples=1)
-        self.classes_, Y = encode_classes(y)  # ±1 (classes_[1] positive) or one-hot (SPEC §9)
-        return self._fit_encoded(X, Y, sample_weight)
+        classes, Y = encode_classes(y)  # ±1 (classes_[1] positive) or one-hot (SPEC §9)
+        fitted = self._fit_encoded(X, Y, sample_weight)
+        vars(self).update(fitted, classes_=classes)  # all at once: a failed fit changes nothing
+        return self
 
     def decision_function(self, X):
         """Network outputs, the decision scores.

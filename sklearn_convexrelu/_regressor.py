@@ -2,7 +2,7 @@
 
 from sklearn.base import RegressorMixin
 
-from ._base import _BaseConvexReLU
+from ._base import _BaseConvexReLU, atomic_fit
 from ._preparation import encode_values
 from ._sklearn_compat import StrOptions, _fit_context
 
@@ -157,6 +157,7 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
             random_state=random_state, verbose=verbose, n_jobs=n_jobs,
         )
 
+    @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the globally optimal network over the chosen activation patterns.
@@ -173,8 +174,9 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
         self : object
         """
         X, y = self._validate_X_y(X, y)
-        self._y_1d = y.ndim == 1
-        return self._fit_encoded(X, encode_values(y), sample_weight)
+        fitted = self._fit_encoded(X, encode_values(y), sample_weight)
+        vars(self).update(fitted, _y_1d=y.ndim == 1)  # all at once: a failed fit changes nothing
+        return self
 
     def predict(self, X):
         """Predict with the fitted network.

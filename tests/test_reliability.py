@@ -61,3 +61,67 @@ def test_path_objective_decreases_as_alpha_falls_on_unscaled_data():
     assert np.all(np.diff(path.objectives) <= 1e-12 * path.objectives[:-1])
     assert np.all(path.n_neurons[1:] > 0)
     assert all(c.certified for c in path.certificates)
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 3: a fit is atomic
+
+
+def _binary(seed=0, labels=(0, 1), n=12):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 2))
+    return X, np.where(X[:, 0] * X[:, 1] > 0, labels[1], labels[0])
+
+
+def _fitted_state(est):
+    return {k: v for k, v in vars(est).items() if k.endswith("_") and not k.startswith("__")}
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("solver exploded"), KeyboardInterrupt()])
+def test_failed_classifier_refit_keeps_the_previous_fit(monkeypatch, failure):
+    X, y = _binary()
+    clf = ConvexReLUClassifier(alpha=1e-2, random_state=0).fit(X, y)
+    before = _fitted_state(clf)
+    expected = clf.predict(X)
+
+    def explode(*args, **kwargs):
+        raise failure
+
+    import sklearn_convexrelu._base as base
+
+    monkeypatch.setattr(base, "solve_convex_program", explode)
+    X_new, y_new = _binary(seed=1, labels=(5, 9), n=10)
+    with pytest.raises(type(failure)):
+        clf.fit(np.column_stack([X_new, X_new[:, :1]]), y_new)  # new classes, new n_features
+    assert _fitted_state(clf).keys() == before.keys()
+    assert all(_fitted_state(clf)[k] is v for k, v in before.items())
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
+    np.testing.assert_array_equal(clf.predict(X), expected)
+
+
+def test_failed_first_fit_leaves_the_estimator_unfitted(monkeypatch):
+    from sklearn.exceptions import NotFittedError
+
+    import sklearn_convexrelu._base as base
+
+    monkeypatch.setattr(base, "solve_convex_program", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
+    X, y = _binary()
+    for est in (ConvexReLUClassifier(alpha=1e-2), ConvexReLURegressor(alpha=1e-2)):
+        with pytest.raises(RuntimeError, match="boom"):
+            est.fit(X, y.astype(float))
+        assert _fitted_state(est) == {}
+        with pytest.raises(NotFittedError):
+            est.predict(X)
+
+
+def test_failed_regressor_refit_keeps_output_shape(monkeypatch):
+    X, y = _binary()
+    reg = ConvexReLURegressor(alpha=1e-2, random_state=0).fit(X, y.astype(float))
+    expected = reg.predict(X)
+
+    import sklearn_convexrelu._base as base
+
+    monkeypatch.setattr(base, "solve_convex_program", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
+    with pytest.raises(RuntimeError):
+        reg.fit(X, np.column_stack([y, y]).astype(float))
+    np.testing.assert_array_equal(reg.predict(X), expected)
