@@ -2,35 +2,37 @@
 Convex ReLU networks next to scikit-learn's usual models
 ========================================================
 
-Five-fold ``cross_validate`` of :class:`~sklearn_convexrelu.ConvexReLURegressor` /
-:class:`~sklearn_convexrelu.ConvexReLUClassifier` against ``MLPRegressor`` / ``MLPClassifier``
-(the same model trained by gradient descent), ``Ridge`` / ``LogisticRegression``, ``SVR`` / ``SVC``
-and random forests, on two data sets bundled with scikit-learn: diabetes (regression, R²) and
-wine (3 classes, accuracy). Every model is a pipeline with ``StandardScaler`` and mostly default
-parameters; the convex networks use 20 sampled activation patterns and a fixed ``alpha`` (see
-``plot_regularization_path.py`` for choosing it by cross-validation). The table and the figure
-show the mean ± standard deviation over the folds of the test score and of the fit time.
+Five-fold ``cross_validate`` of the convex networks against ``MLPRegressor`` / ``MLPClassifier``
+(the same model class trained by gradient descent), ``RidgeCV`` / ``LogisticRegression``, ``SVR`` /
+``SVC`` and gradient boosting, on two data sets bundled with scikit-learn: diabetes (regression,
+R²) and wine (3 classes, accuracy). Every model is a pipeline with ``StandardScaler`` and mostly
+default parameters; every regressor sees a standardised target (``TransformedTargetRegressor``).
+The convex regressor chooses ``alpha`` by inner cross-validation on a path
+(:class:`~sklearn_convexrelu.ConvexReLURegressorCV`, 50 sampled activation patterns); the
+classifier uses a fixed ``alpha`` and 20 sampled patterns. The table and the figure show the
+mean ± standard deviation over the folds of the test score and of the fit time.
+
+What it teaches: on small tabular data a convex ReLU network is a competitive, deterministic
+neural network (no seed, learning rate or number of epochs to tune), not a magic one: on these
+nearly linear data it ties with the linear models.
 """
 
 import time
 import warnings
-from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from sklearn.datasets import load_diabetes, load_wine
-from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, SVR
 
-from sklearn_convexrelu import ConvexReLUClassifier, ConvexReLURegressor
+from sklearn_convexrelu import ConvexReLUClassifier, ConvexReLURegressorCV
 
 PATTERNS = dict(arrangements="sample", n_arrangements=20, random_state=0)
 TASKS = {
@@ -38,11 +40,12 @@ TASKS = {
         load_diabetes,
         KFold(5, shuffle=True, random_state=0),
         {
-            "ConvexReLU": ConvexReLURegressor(alpha=1.0, **PATTERNS),
+            "ConvexReLU": ConvexReLURegressorCV(alphas=20, eps=1e-2, arrangements="sample", n_arrangements=50,
+                                                solver="first_order", random_state=0),
             "MLP": MLPRegressor(hidden_layer_sizes=(100,), learning_rate_init=0.01, max_iter=500, random_state=0),
-            "Ridge": Ridge(),
-            "SVR": SVR(C=50.0),
-            "RandomForest": RandomForestRegressor(n_estimators=100, random_state=0),
+            "RidgeCV": RidgeCV(),
+            "SVR": SVR(),
+            "Boosting": HistGradientBoostingRegressor(max_iter=50, random_state=0),
         },
     ),
     "wine (accuracy)": (
@@ -53,7 +56,7 @@ TASKS = {
             "MLP": MLPClassifier(hidden_layer_sizes=(100,), max_iter=1000, random_state=0),
             "Logistic": LogisticRegression(),
             "SVC": SVC(),
-            "RandomForest": RandomForestClassifier(n_estimators=100, random_state=0),
+            "Boosting": HistGradientBoostingClassifier(max_iter=50, random_state=0),
         },
     ),
 }
@@ -65,7 +68,10 @@ for task, (load, folds, models) in TASKS.items():
     for name, model in models.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # MLPs at max_iter, inexact solves
-            scores = cross_validate(make_pipeline(StandardScaler(), model), X, y, cv=folds)
+            pipeline = make_pipeline(StandardScaler(), model)
+            if task.startswith("diabetes"):
+                pipeline = TransformedTargetRegressor(pipeline, transformer=StandardScaler())
+            scores = cross_validate(pipeline, X, y, cv=folds)
         results[task, name] = scores["test_score"], scores["fit_time"]
 
 print(f"{'data set':<16} {'model':<13} {'test score':>15} {'fit time (s)':>16}")
@@ -88,4 +94,4 @@ for column, (task, (_, _, models)) in enumerate(TASKS.items()):
         else:
             ax.set_yscale("log")
 fig.tight_layout()
-fig.savefig(Path(__file__).with_suffix(".png"), dpi=100)
+plt.show()

@@ -16,11 +16,6 @@ both sides combine into the identity ``(t)_+ − (−t)_+ = t`` plus a constant 
 intercept absorbs.
 """
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -63,4 +58,4 @@ axes[0].set_ylabel("neuron contributions a_j (w_j x + b_j)_+")
 axes[0].legend(loc="lower right", fontsize=8)
 fig.suptitle(f"Optimal networks of one fit (alpha={alpha}): a {opt.dimension}-dimensional family")
 fig.tight_layout()
-fig.savefig(Path(__file__).with_suffix(".png"), dpi=100)
+plt.show()

@@ -17,12 +17,8 @@ functions at a few points of the path.
 
 import time
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from pathlib import Path
 from sklearn.model_selection import KFold
 
 from sklearn_convexrelu import ConvexReLURegressorCV, convex_relu_path
@@ -71,4 +67,4 @@ axes[3].plot(grid[:, 0], cv.predict(grid), "k", lw=2, label="CV choice")
 axes[3].legend(fontsize=7)
 axes[3].set_xlabel("x")
 fig.tight_layout()
-fig.savefig(Path(__file__).with_suffix(".png"), dpi=100)
+plt.show()
