@@ -445,3 +445,37 @@ def test_optimal_set_and_invariance_arguments_are_checked():
         opt.to_network(np.full(opt.n_atoms, np.nan))
     with pytest.raises(TypeError, match="TwoLayerReLUNetwork"):
         inv.merge(est)
+
+
+def test_coefficients_off_the_polytope_are_rejected(case):
+    # Neurons on the atoms, balanced, but a wrong amount on one atom or a wrong intercept: not
+    # optimal (checked independently by the objective), and rejected without the training data.
+    est, X, Y, loss = case
+    opt = est.optimal_set_
+    network = opt.min_norm_network()
+    if network.n_neurons == 0:
+        pytest.skip("the zero network is the only optimal network here")
+    scale = np.ones(network.n_neurons)
+    scale[0] = np.sqrt(1.01)  # c_k × 1.01 on the first atom, still balanced
+    heavier = TwoLayerReLUNetwork(
+        network.hidden_weights * scale, network.hidden_bias * scale, network.output_weights * scale[:, None],
+        network.output_bias,
+    )
+    shifted = TwoLayerReLUNetwork(
+        network.hidden_weights, network.hidden_bias, network.output_weights, network.output_bias + 1e-3,
+    )
+    for name, candidate in (("heavier", heavier), ("shifted", shifted)):
+        if loss == "log_loss" and Y.shape[1] > 1 and name == "shifted":
+            continue  # a constant added to every class is invisible to the softmax
+        if est.fit_intercept or name != "shifted":  # without an intercept the shift leaves the model
+            assert _objective(est, X, Y, loss, candidate) > est.objective_ * (1 + 1e-9), name
+        assert not opt.contains(candidate), name
+    assert opt.contains(network)
+
+
+def test_fitted_model_does_not_store_the_training_data(case):
+    est, X, Y, loss = case
+    blob = pickle.dumps(est)
+    for row in np.asarray(X, dtype=float):
+        assert row.tobytes() not in blob
+    assert np.ascontiguousarray(Y[:, 0], dtype=float).tobytes() not in blob

@@ -110,6 +110,10 @@ class CoefficientPolytope:
 
     Attributes
     ----------
+    R : ndarray of shape (min(n_rows + 1, n_atoms), n_atoms)
+        Triangular factor of ``[A; mass row] = Q R``: ``R`` has the null spaces of every column subset
+        of the constraint matrix (pruning needs nothing else), and ``‖R (c − c')‖`` is the distance
+        of the constraints at ``c`` and ``c'``; the data behind ``A`` are not kept.
     mass : float
         The least total coefficient, the same at every point.
     free : ndarray of shape (n_atoms,), dtype bool
@@ -131,16 +135,33 @@ class CoefficientPolytope:
         self.mass = float(anchor.sum())
         scale = max(self.mass, _TINY)
         largest = float(np.linalg.norm(A, 2)) if m else 0.0
-        self.A = np.vstack([A, np.full((1, m), largest / math.sqrt(max(m, 1)))])  # the mass row
-        row, null = _row_null(self.A, tolerance)
+        A = np.vstack([A, np.full((1, m), largest / math.sqrt(max(m, 1)))])  # the mass row
+        self.R = np.linalg.qr(A, mode="r") if m else np.zeros((0, 0))
+        row, null = _row_null(self.R, tolerance)
         self.free = _free_atoms(row @ (row.T @ anchor) / scale, null, FREE_RTOL) if m else np.zeros(0, dtype=bool)
-        row_free, null_free = _row_null(self.A[:, self.free], tolerance)
+        row_free, null_free = _row_null(self.R[:, self.free], tolerance)
         self.particular = np.zeros(m)
         self.particular[self.free] = row_free @ (row_free.T @ anchor[self.free])
         self.null_basis = np.zeros((m, null_free.shape[1]))
         self.null_basis[self.free] = null_free
         self.dimension = int(null_free.shape[1])
-        self.center = _chebyshev_center(self.particular[self.free] / scale, null_free) * scale if self.dimension else np.zeros(0)
+        self._center = None
+
+    @property
+    def center(self):
+        """Chebyshev centre of 𝒞 in the coordinates ``u`` (one LP, computed on first use)."""
+        if self._center is None:
+            scale = max(self.mass, _TINY)
+            free = self.free
+            self._center = (
+                _chebyshev_center(self.particular[free] / scale, self.null_basis[free]) * scale
+                if self.dimension else np.zeros(0)
+            )
+        return self._center
+
+    def distance(self, coef):
+        """``‖[A; mass row] (coef − c)‖`` for any ``c`` in 𝒞: how far ``coef`` is from the constraints."""
+        return float(np.linalg.norm(self.R @ (coef - self.particular)))
 
     def clean(self, coef):
         """Rounding removed: negative and relatively tiny coefficients, and non-free atoms, are zero."""
@@ -165,7 +186,7 @@ class CoefficientPolytope:
         coef = self.clean(coef)
         while True:
             support = np.flatnonzero(coef)
-            _, null = _row_null(self.A[:, support], self.tolerance)
+            _, null = _row_null(self.R[:, support], self.tolerance)
             if null.shape[1] == 0:
                 return coef
             beta = null[:, 0] if np.any(null[:, 0] > 0) else -null[:, 0]

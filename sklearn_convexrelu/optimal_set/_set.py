@@ -53,7 +53,8 @@ class _Program:
 
 @dataclass(frozen=True)
 class _Diagnostics:
-    """How the optimal set was obtained (see :class:`OptimalSet`'s attributes)."""
+    """How the optimal set was obtained (see :class:`OptimalSet`'s attributes), and its target
+    prediction (used once, to place the intercept; not kept)."""
 
     tight_cones: np.ndarray
     cone_atoms: np.ndarray
@@ -61,6 +62,7 @@ class _Diagnostics:
     solver_accuracy: float
     refined: bool
     solver_coefficients: np.ndarray
+    target: np.ndarray
 
 
 def _check_nonnegative_int(value, name, allow_none=False):
@@ -102,20 +104,14 @@ class OptimalSet:
     fit_intercept, hidden_bias : bool
     exact : bool
         Whether the patterns were all the activation patterns of the data.
-    prediction : ndarray of shape (n_samples, n_outputs)
-        The optimal training prediction ``ŷ*`` (computed as that of the min-norm network).
-    dual_vector : ndarray of shape (n_samples, n_outputs)
-        The dual vector ``r* = −∇ value(ŷ*)``.
     atoms : Atoms
-        The atoms; ``directions``, ``signs``, ``outputs`` and ``fits`` repeat their arrays.
+        The atoms; ``directions``, ``signs`` and ``outputs`` repeat their arrays.
     directions : ndarray of shape (n_atoms, n_dims)
         Unit direction ``ŵ_k`` of each atom in ``X̃`` coordinates (hidden bias last).
     signs : ndarray of shape (n_atoms,)
         Sign ``σ_k ∈ {+1, −1}`` of each atom's output weight.
     outputs : ndarray of shape (n_atoms,)
         The output each atom feeds.
-    fits : ndarray of shape (n_samples, n_atoms)
-        ``f_k = σ_k (X̃ ŵ_k)_+``.
     tight_cones : ndarray of shape (n_tight, 3)
         ``(output, pattern, sign)`` of every candidate cone (``κ`` within the tolerance band).
     cone_atoms : ndarray of shape (n_tight,)
@@ -146,6 +142,13 @@ class OptimalSet:
     objective : float
         Objective (NC) of the min-norm network: the optimal value.
 
+    Notes
+    -----
+    The training data are not stored: what the methods need is kept in a derived form (the atoms,
+    the polytope in the coordinates of its triangular factor, and per-output means for the
+    intercept). The optimal training prediction is ``min_norm_network().output(X)``, and the atom
+    fits on any data are :meth:`atom_fits`.
+
     Examples
     --------
     >>> import numpy as np
@@ -162,13 +165,12 @@ class OptimalSet:
     """
 
     def __init__(self, program, atoms, polytope, diagnostics):
-        self._program, self.atoms, self._polytope = program, atoms, polytope
+        self.atoms, self._polytope, self._loss = atoms, polytope, program.loss
         self.alpha = float(program.alpha)
         self.loss = program.loss.name
-        self.n_outputs = program.Y.shape[1]
+        n, self.n_outputs = program.Y.shape
         self.fit_intercept, self.hidden_bias, self.exact = program.fit_intercept, program.hidden_bias, program.exact
         self.directions, self.signs, self.outputs = atoms.directions, atoms.signs, atoms.outputs
-        self.fits = atoms.fits(program.X_aug)
         self.tight_cones, self.cone_atoms = diagnostics.tight_cones, diagnostics.cone_atoms
         self.accuracy = float(diagnostics.accuracy)
         self.tolerance = TIGHT_FACTOR * self.accuracy
@@ -180,14 +182,19 @@ class OptimalSet:
         self.dimension = polytope.dimension
         self.is_unique = self.dimension == 0
         self.mass = polytope.mass
+        # The intercept that reproduces the optimal prediction ŷ* = F c + intercept for c in 𝒞: per
+        # output, mean(ŷ*) minus the mean of the atoms' fits (SPEC §5; F c − ŷ* is constant there).
+        fits = atoms.fits(program.X_aug)
+        self._n_samples = n
+        self._fit_means = fits.mean(axis=0)
+        self._target_mean = diagnostics.target.mean(axis=0)
         self.min_norm_coefficients = polytope.min_norm_point()
         network = self.to_network(self.min_norm_coefficients)
-        self.prediction = network.output(program.X)
-        self.dual_vector = program.dual_vector(self.prediction)
-        self.objective = program.loss.value(self.prediction, program.Y, program.s) + network.penalty(self.alpha)
-        for array in (self.directions, self.signs, self.outputs, self.fits, self.tight_cones, self.cone_atoms,
-                      self.free_atoms, self.solver_coefficients, self.min_norm_coefficients, self.prediction,
-                      self.dual_vector):
+        prediction = network.output(program.X)
+        self._prediction_norm = float(np.linalg.norm(prediction))
+        self.objective = program.loss.value(prediction, program.Y, program.s) + network.penalty(self.alpha)
+        for array in (self.directions, self.signs, self.outputs, self.tight_cones, self.cone_atoms,
+                      self.free_atoms, self.solver_coefficients, self.min_norm_coefficients):
             array.setflags(write=False)
 
     @property
@@ -204,13 +211,27 @@ class OptimalSet:
     # -- coefficients <-> networks ------------------------------------------------------------
 
     def _intercept(self, coef):
-        """Optimal output intercept of the network with atom coefficients ``coef``."""
-        program = self._program
+        """The output intercept that gives the network with atom coefficients ``coef`` in 𝒞 the
+        optimal prediction (zero without a fitted intercept)."""
         if not self.fit_intercept:
             return np.zeros(self.n_outputs)
-        gated = np.zeros((self.fits.shape[0], self.n_outputs))
-        np.add.at(gated.T, self.outputs, (self.fits * coef).T)
-        return program.loss.optimal_intercept(gated, program.Y, program.s)
+        return self._target_mean - np.bincount(self.outputs, weights=self._fit_means * coef, minlength=self.n_outputs)
+
+    def atom_fits(self, X):
+        """The atom fits ``f_k = σ_k (X̃ ŵ_k)_+`` on data ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_atoms)
+        """
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] + self.hidden_bias != self.directions.shape[1]:
+            raise ValueError(f"X must have shape (n_samples, {self.directions.shape[1] - self.hidden_bias}), got {X.shape}.")
+        return self.atoms.fits(np.hstack([X, np.ones((X.shape[0], 1))]) if self.hidden_bias else X)
 
     def _network(self, atoms, squares, coef):
         """Network whose neuron j is ``(√squares_j ŵ, σ √squares_j)`` on atom ``atoms[j]``."""
@@ -418,9 +439,10 @@ class OptimalSet:
         """Whether ``network`` is an optimal network (SPEC §5).
 
         True iff every non-negligible neuron is balanced (``‖w̃_j‖ = |a_j|``), feeds one output and
-        points along an atom of its sign and output (see :meth:`atom_coefficients`), and the
-        training prediction is the optimal one (modulo a constant across classes for the softmax
-        loss). Such a network has the optimal objective.
+        points along an atom of its sign and output (see :meth:`atom_coefficients`), and its atom
+        coefficients lie in 𝒞 with the matching output intercept, i.e. its training prediction is
+        the optimal one (modulo a constant across classes for the softmax loss) with the optimal
+        penalty. Such a network has the optimal objective. No training data are needed.
 
         Parameters
         ----------
@@ -439,11 +461,12 @@ class OptimalSet:
         coef, _ = self.atom_coefficients(network, tol)
         if coef is None:
             return False
-        difference = network.output(self._program.X) - self.prediction
-        if self._program.loss.shift_invariant:
-            difference -= difference.mean(axis=1, keepdims=True)
-        scale = max(float(np.linalg.norm(self.prediction)), _TINY)
-        return bool(np.linalg.norm(difference) <= tol * scale)
+        # prediction error = the constraints' residual (centred part) and the intercept's (constant part)
+        shift = network.output_bias - self._intercept(coef)
+        if self._loss.shift_invariant:
+            shift = shift - shift.mean()
+        error = np.hypot(self._polytope.distance(coef), np.sqrt(self._n_samples) * np.linalg.norm(shift))
+        return bool(error <= tol * max(self._prediction_norm, _TINY))
 
 
 # --------------------------------------------------------------------------------------------
@@ -550,5 +573,6 @@ def optimal_set_from_fit(X_aug, arrangements, Y, s, loss, alpha, solution, predi
     diagnostics = _Diagnostics(
         tight_cones=np.column_stack([candidate[:, 0], candidate[:, 1], sign]).astype(int), cone_atoms=cone_atoms,
         accuracy=accuracy, solver_accuracy=solver_accuracy, refined=refined, solver_coefficients=solver_coefficients,
+        target=target,
     )
     return OptimalSet(program, atoms, polytope, diagnostics)
