@@ -12,10 +12,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from ._preparation import (
-    arrangement_mode, augment, build_arrangements, check_program_size, positive_rows, resolve_solver,
+    arrangement_mode, augment, build_arrangements, check_enumeration_size, check_program_size, check_sampling_size,
+    positive_rows, resolve_solver,
 )
 from ._sklearn_compat import Interval, StrOptions, validate_data
-from .arrangements import arrangement_count_bound
 from .exceptions import OptimalSetWarning
 from .optimal_set import Invariances, optimal_set_from_fit
 from .pattern_search import search_arrangements
@@ -110,12 +110,14 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
         """
         X_fit, Y_fit, s = positive_rows(X, Y, sample_weight)  # zero-weight rows dropped (SPEC §1)
         mode = self._arrangement_mode(X_fit)
-        if self.solver == "cvxpy" and mode == "exact":  # refuse before enumerating what could not be solved
-            bound = arrangement_count_bound(X_fit, hidden_bias=self.hidden_bias)
-            check_program_size(X_fit.shape[0], X.shape[1] + self.hidden_bias, bound, Y.shape[1])
+        if mode == "exact":  # refuse before enumerating what could not be enumerated or solved
+            bound = check_enumeration_size(X_fit, hidden_bias=self.hidden_bias)
+            if self.solver == "cvxpy":
+                check_program_size(X_fit.shape[0], X.shape[1] + self.hidden_bias, bound, Y.shape[1])
         loss = get_loss(self.loss, Y.shape[1])
         program = init = search = None
-        if mode == "search":
+        if mode == "search":  # refuse before sampling more gates than memory holds
+            check_sampling_size(X_fit.shape[0], X.shape[1] + self.hidden_bias, self.n_arrangements)
             arrangements, program, search = search_arrangements(
                 X_fit, Y_fit, s, loss, self.alpha, hidden_bias=self.hidden_bias, fit_intercept=self.fit_intercept,
                 n_arrangements=self.n_arrangements, max_patterns=self.max_arrangements, tol=self.tol,

@@ -125,3 +125,47 @@ def test_failed_regressor_refit_keeps_output_shape(monkeypatch):
     with pytest.raises(RuntimeError):
         reg.fit(X, np.column_stack([y, y]).astype(float))
     np.testing.assert_array_equal(reg.predict(X), expected)
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 4: size guards before enumeration and allocation
+
+
+def _large(n=200, p=10, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    return X, X[:, 0] + 0.1 * rng.standard_normal(n)
+
+
+@pytest.mark.parametrize("solver", ["auto", "first_order", "cvxpy"])
+def test_exact_enumeration_refused_before_it_starts(solver):
+    X, y = _large()
+    with pytest.raises(ValueError, match=r"(?s)Exact enumeration.*arrangements='search'"):
+        ConvexReLURegressor(arrangements="exact", solver=solver).fit(X, y)
+    with pytest.raises(ValueError, match="Exact enumeration"):
+        ConvexReLUClassifier(arrangements="exact", solver=solver).fit(X, y > 0)
+
+
+def test_exact_enumeration_refused_in_the_path_and_the_landscape_tools():
+    from sklearn_convexrelu.landscape import no_spurious_valleys_width, optimality_certificate
+
+    X, y = _large()
+    network = ConvexReLURegressor(arrangements="sample", n_arrangements=5, random_state=0).fit(X, y).network_
+    with pytest.raises(ValueError, match="Exact enumeration"):
+        optimality_certificate(network, X, y, 1e-3, arrangements="exact")
+    with pytest.raises(ValueError, match="Exact enumeration"):
+        no_spurious_valleys_width(X, y, 1e-3, arrangements="exact")
+    with pytest.raises(ValueError, match="Exact enumeration"):
+        convex_relu_path(X, y, arrangements="exact", alphas=3)
+
+
+def test_sampling_refused_beyond_memory(monkeypatch):
+    import sklearn_convexrelu._preparation as preparation
+
+    monkeypatch.setattr(preparation, "_available_memory", lambda: 2 * 10**9)
+    X, y = _large(n=20, p=3)
+    for arrangements in ("sample", "search"):
+        with pytest.raises(ValueError, match="n_arrangements=100,000,000"):
+            ConvexReLURegressor(arrangements=arrangements, n_arrangements=10**8).fit(X, y)
+    with pytest.raises(ValueError, match="n_arrangements="):
+        convex_relu_path(X, y, arrangements="sample", n_arrangements=10**8, alphas=2)
