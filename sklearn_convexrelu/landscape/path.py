@@ -38,15 +38,11 @@ import scipy.linalg
 
 from ..network import TwoLayerReLUNetwork
 from ..optimal_set import Atoms
-from ..optimal_set._tolerances import SAME_ATOM_ATOL
+from ..optimal_set._tolerances import PIVOT_RTOL, RANK_RTOL, SAME_ATOM_ATOL
 from ._problem import blocks_to_network, get_arrangements, neuron_blocks, resolve, solve_optimum, with_patterns
 
 __all__ = ["LandscapePath", "path_to_global_minimum"]
 
-# Relative singular value below which fits count as linearly dependent.
-_RANK_RTOL = 1e-10
-# Relative size below which a pruning direction's entry counts as zero.
-_PIVOT_RTOL = 1e-9
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,7 +109,7 @@ def _null_vector(matrix):
     if matrix.shape[1] == 0:
         return None
     _, sv, vt = np.linalg.svd(matrix, full_matrices=True)
-    rank = int(np.sum(sv > _RANK_RTOL * max(sv.max(initial=0.0), np.finfo(float).tiny)))
+    rank = int(np.sum(sv > RANK_RTOL * max(sv.max(initial=0.0), np.finfo(float).tiny)))
     return vt[-1] if rank < matrix.shape[1] else None
 
 
@@ -130,7 +126,7 @@ def _prune(problem, atoms, coefs):
         # penalty changes by −t·alpha·Σβ: take Σβ ≥ 0, and some β_j > 0 so the move stops
         if beta.sum() < 0:
             beta = -beta
-        positive = beta > _PIVOT_RTOL * np.abs(beta).max()
+        positive = beta > PIVOT_RTOL * np.abs(beta).max()
         ratios = coefs[live][positive] / beta[positive]
         t = ratios.min()
         coefs[live] -= t * beta
@@ -142,7 +138,7 @@ def _prune(problem, atoms, coefs):
 def _reduce(lifted):
     """Coordinates of the lifted fits in an orthonormal basis of their span: full row rank ``ρ``."""
     u, sv, _ = np.linalg.svd(lifted, full_matrices=False)
-    return u[:, sv > _RANK_RTOL * sv.max(initial=0.0)].T @ lifted
+    return u[:, sv > RANK_RTOL * sv.max(initial=0.0)].T @ lifted
 
 
 def _complete_basis(reduced, n_start):

@@ -10,21 +10,15 @@ from .._nnls import nnls
 from ..network import TwoLayerReLUNetwork
 from .nonconvex import _train_batch
 from ..optimal_set import Atoms, merge_directions
+from ..optimal_set._tolerances import LANDSCAPE_TIGHT_RTOL, RANK_RTOL
 from .path import _from_blocks, _lifted, _prune
 from ._problem import blocks_to_network, data_problem, get_arrangements, restricted_optimum, solve_optimum
 
 __all__ = ["GradientDescentExperiment", "WidthReport", "gradient_descent_experiment", "no_spurious_valleys_width"]
 
-# κ ≥ (1 − _TIGHT_RTOL) alpha counts as tight at the computed optimum (interior-point accuracy).
-_TIGHT_RTOL = 1e-5
-# Tight directions closer than this are one atom: the directions come from a dual that is accurate
-# to about _TIGHT_RTOL, and so are they (the optimal set measures its accuracy instead, SPEC §5).
-_SAME_ATOM_ATOL = _TIGHT_RTOL
 # Supports whose best fit of the optimal prediction misses it by more than this fraction are not
 # solved for (the tight directions carry the solver's error, so the fit is not exact).
 _FIT_RTOL = 1e-3
-# Relative singular value below which fits count as linearly dependent.
-_RANK_RTOL = 1e-10
 # A network within this relative distance of the computed optimum is optimal (solver accuracy).
 _OPTIMAL_RTOL = 1e-7
 
@@ -84,17 +78,17 @@ def _fit_dimension(problem, patterns):
     if problem.fit_intercept:
         fits = fits - fits.mean(axis=0)
     sv = np.linalg.svd(fits, compute_uv=False)
-    return int(np.sum(sv > _RANK_RTOL * max(sv.max(initial=0.0), np.finfo(float).tiny)))
+    return int(np.sum(sv > RANK_RTOL * max(sv.max(initial=0.0), np.finfo(float).tiny)))
 
 
 def _tight_atoms(problem, patterns, prediction, extra):
     """Distinct unit directions with ``κ_{i,σ} ≈ alpha`` at the optimum, plus ``extra`` atoms."""
-    level = problem.alpha * (1 - _TIGHT_RTOL)
+    level = problem.alpha * (1 - LANDSCAPE_TIGHT_RTOL)
     kappas, directions, _ = problem.dual_point(patterns, prediction, threshold=level).scan
     _, i, side = np.nonzero((kappas >= level) & np.isfinite(kappas))
     units = directions[0, :, i, side] / kappas[0, i, side][:, None]
     atoms = extra.concat(Atoms(units, np.where(side == 0, 1, -1)))
-    labels = merge_directions(atoms.directions, atoms.signs[:, None], _SAME_ATOM_ATOL)
+    labels = merge_directions(atoms.directions, atoms.signs[:, None], LANDSCAPE_TIGHT_RTOL)
     _, first = np.unique(labels, return_index=True)  # the first member of each group
     return atoms.subset(np.sort(first))
 

@@ -1,4 +1,4 @@
-"""The tolerances of the optimal-set analysis, in one place (SPEC §5).
+"""The tolerances of the optimal-set analysis and of the landscape tools, in one place (SPEC §5, §6).
 
 The dual vector ``r*`` is known only to the accuracy of the solve behind it. The analysis first
 makes it accurate enough to decide the tight set (see :mod:`._refinement`), then measures its
@@ -42,3 +42,13 @@ MAX_BASES = 20_000
 #: Atoms given from outside (e.g. a network's own neurons, SPEC §6) closer than this to a computed
 #: atom are that atom (unit vectors; the computed atoms are accurate to ``τ`` at best).
 SAME_ATOM_ATOL = 1e-10
+
+# -- the landscape tools (SPEC §6), which work from a solve to a fixed relative gap ---------------
+
+#: Relative singular value below which atom fits count as linearly dependent (pruning, widths).
+RANK_RTOL = 1e-10
+#: Relative size below which a pruning direction's entry counts as zero.
+PIVOT_RTOL = 1e-9
+#: κ ≥ (1 − LANDSCAPE_TIGHT_RTOL) alpha counts as tight at a landscape optimum (solved to a gap of
+#: about 1e-9, so the dual is accurate to about 1e-5); directions that close are one atom.
+LANDSCAPE_TIGHT_RTOL = 1e-5
