@@ -79,7 +79,7 @@ nitpick_ignore_regex = [
     (r"py:attr", r"(\w+\.)*\w+_"),
     (r"py:meth", r"(score|get_params|set_params|get_metadata_routing)"),
     # Internal helpers that public docstrings point at; they are not part of the public API.
-    (r"py:(func|mod|class)", r"(sklearn_convexrelu\.)?(program|solvers|pattern_search|optimal_set)\..*|_\w+|"
+    (r"py:(func|mod|class|meth|attr|obj)", r"(sklearn_convexrelu\.)?(program|solvers|pattern_search|optimal_set)\..*|_\w+|"
                              r"\.?_\w+|optimal_set_from_fit"),
 ]
 
@@ -98,7 +98,6 @@ sphinx_gallery_conf = {
     "abort_on_example_error": False,
     "only_warn_on_example_error": False,
     "doc_module": ("sklearn_convexrelu",),
-    "reference_url": {"sklearn_convexrelu": None},
     "backreferences_dir": "generated/backreferences",
     "capture_repr": ("_repr_html_", "__repr__"),
 }

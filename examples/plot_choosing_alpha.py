@@ -1,6 +1,6 @@
 """
 Choosing ``alpha``: a standardised target and cross-validation
-=============================================================
+==============================================================
 
 ``alpha`` weighs the weight decay against the *mean* squared error, as ``Lasso``'s does: it does
 not depend on the number of samples, but it is **in the units of the target**. On the diabetes
