@@ -157,7 +157,7 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
             )
         optimal_set = optimal_set_from_fit(
             X_aug, arrangements, Y_fit, s, loss, self.alpha, fit.solution, fit.prediction,
-            fit_intercept=self.fit_intercept, hidden_bias=self.hidden_bias,
+            fit_intercept=self.fit_intercept, hidden_bias=self.hidden_bias, tol=self.tol,
         )
         # network_ is the min-norm optimal network (SPEC §5): unique, hence solver-independent.
         network, objective = optimal_set.min_norm_network(), optimal_set.objective
@@ -166,9 +166,11 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
             certificate = replace(certificate, primal=objective, dual_gap=gap, relative_gap=gap / max(abs(objective), np.finfo(float).tiny))
         else:
             warnings.warn(
-                f"The min-norm optimal network has objective {objective:.9g}, above the solver's "
-                f"{fit.objective:.9g} by more than tol={self.tol:.1e}; network_ is the solver's network.",
-                ConvergenceWarning,
+                f"The min-norm network of the optimal set has objective {objective:.9g}, above the "
+                f"solver's {fit.objective:.9g} by more than tol={self.tol:.1e} (relative): the optimal "
+                "set does not describe this fit to its tolerance, and network_ is the solver's network. "
+                "Refit with a smaller tol or a larger max_iter.",
+                OptimalSetWarning,
             )
             network, objective = fit.solution.to_network(), fit.objective
         fitted = dict(

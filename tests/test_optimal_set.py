@@ -479,3 +479,29 @@ def test_fitted_model_does_not_store_the_training_data(case):
     for row in np.asarray(X, dtype=float):
         assert row.tobytes() not in blob
     assert np.ascontiguousarray(Y[:, 0], dtype=float).tobytes() not in blob
+
+
+def test_an_optimal_set_that_misses_the_fit_warns_with_its_own_class(monkeypatch):
+    # When the optimal set cannot reproduce the solver's objective to tol, the estimator says so
+    # with OptimalSetWarning (never ConvergenceWarning) and keeps the solver's network.
+    import sklearn_convexrelu._base as base
+    from sklearn.exceptions import ConvergenceWarning
+
+    from sklearn_convexrelu.exceptions import OptimalSetWarning
+
+    build = base.optimal_set_from_fit
+
+    def missing(*args, **kwargs):
+        opt = build(*args, **kwargs)
+        opt.objective *= 1.1
+        return opt
+
+    monkeypatch.setattr(base, "optimal_set_from_fit", missing)
+    X, y = _wave(10, 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.warns(OptimalSetWarning, match="does not describe this fit"):
+            est = ConvexReLURegressor(alpha=1e-2, arrangements="exact").fit(X, y)
+    solver_network = est.convex_solution_.to_network()
+    assert np.array_equal(est.network_.hidden_weights, solver_network.hidden_weights)
+    assert np.isclose(est.objective_, solver_network.objective(X, y, 1e-2), rtol=1e-10)
