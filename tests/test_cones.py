@@ -89,11 +89,11 @@ def test_warm_faces_give_the_same_projections(kind, seed, hidden_bias, no_fallba
     *_, unfinished = cones._lawson_hanson(X_aug, patterns, np.linalg.norm(X_aug, axis=1), A.T, index, rows, used,
                                           0.0, 1)
     assert not unfinished.any()
-    # any rows are a valid warm start: another block's face, repeated rows, rows out of the cone's face
+    # any rows are a valid warm start: another block's face, repeated rows, rows not on the cone's face
     rng = np.random.default_rng(seed)
     other = faces[rng.permutation(index.size)]
     other[:, -1] = other[:, 0]
-    for start in (other, rng.integers(-1, X_aug.shape[0], faces.shape)):
+    for start in (other, rng.integers(-3, X_aug.shape[0] + 3, faces.shape)):  # rows out of range are ignored
         V, exact, _ = project_onto_cones(X_aug, patterns, A, index, faces=start)
         assert exact.all()
         np.testing.assert_allclose(V, U, rtol=0, atol=1e-10 * np.abs(A).max())

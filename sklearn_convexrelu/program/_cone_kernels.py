@@ -120,7 +120,7 @@ def _project_block(X_aug, signs, row_norms, a, face, threshold, max_rounds, rtol
     m = 0
     for slot in range(face.shape[0]):  # warm start: the previous face, dependent rows skipped
         row = face[slot]
-        if row < 0 or in_face[row] or m == d:
+        if row < 0 or row >= n or in_face[row] or m == d:  # not a row, already in, or full
             continue
         for j in range(d):
             vectors[m, j] = signs[row] * X_aug[row, j]
