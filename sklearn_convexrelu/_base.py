@@ -141,7 +141,7 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
             X_aug, arrangements, Y_fit, s, loss, self.alpha,
             fit_intercept=self.fit_intercept, hidden_bias=self.hidden_bias, tol=self.tol,
             max_iter=self.max_iter, solver=solver, verbose=self.verbose >= (2 if solver == "cvxpy" else 1),
-            program=program, init=init, n_jobs=self.n_jobs,
+            program=program, init=init, n_jobs=self.n_jobs, fallback=self.solver == "auto",
         )
         certificate = fit.certificate
         if arrangements.description:  # what a pattern search covered (SPEC §4: report the pattern set)

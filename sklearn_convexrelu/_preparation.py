@@ -52,6 +52,7 @@ __all__ = [
     "check_enumeration_size",
     "check_program_size",
     "check_sample_weight",
+    "check_scale",
     "check_sampling_size",
     "encode_classes",
     "encode_labels",
@@ -95,6 +96,32 @@ def check_sample_weight(sample_weight, X):
     return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
 
 
+# Largest magnitude of data and targets: the objective, the cone projections and the certificate
+# square them (and multiply them by the weights), so larger values overflow double precision.
+_MAX_ABS_VALUE = 1e100
+
+
+def check_scale(X, Y):
+    """Refuse data or targets whose squares overflow in the objective and its certificate.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+    """
+    for name, values, advice in (
+        ("X", X, "Standardise X (e.g. with StandardScaler)"),
+        ("y", Y, "Rescale y (e.g. divide it by its standard deviation and multiply predictions back)"),
+    ):
+        largest = float(np.max(np.abs(values), initial=0.0))
+        if largest > _MAX_ABS_VALUE:
+            raise ValueError(
+                f"{name} has values up to {largest:.3g} in magnitude, beyond {_MAX_ABS_VALUE:.0e}: the "
+                f"training objective and its duality certificate square them and overflow double "
+                f"precision. {advice}."
+            )
+
+
 def positive_rows(X, Y, sample_weight):
     """Rows of positive weight and their weights rescaled to sum to their number (SPEC §1).
 
@@ -115,6 +142,7 @@ def positive_rows(X, Y, sample_weight):
     s : ndarray of shape (n_kept,)
         Positive weights with ``s.sum() == n_kept``.
     """
+    check_scale(X, Y)
     s = check_sample_weight(sample_weight, X)
     keep = s > 0
     if keep.all():
@@ -251,14 +279,19 @@ def resolve_solver(solver, loss, n_samples, n_patterns, n_outputs, *, searched=F
     cvxpy for the squared loss on programs with at most ``_AUTO_CVXPY_ROWS`` cone rows
     ``2 · n · P · K``; the first-order solver for larger programs, for ``log_loss`` (Clarabel's
     exponential cones are inaccurate at small ``alpha``) and after a pattern search, whose
-    first-order solver already holds the solution to ``tol`` (one certifying pass).
+    first-order solver already holds the solution to ``tol`` (one certifying pass), and when
+    neither Clarabel nor SCS is installed.
     """
     if solver != "auto":
         return solver
     if searched:
         return "first_order"
     small = 2 * n_samples * n_patterns * n_outputs <= _AUTO_CVXPY_ROWS
-    return "cvxpy" if small and loss == "squared_error" else "first_order"
+    if not (small and loss == "squared_error"):
+        return "first_order"
+    from .solvers.cvxpy_solver import available_conic_solvers
+
+    return "cvxpy" if available_conic_solvers() else "first_order"  # neither Clarabel nor SCS: ours
 
 
 def _available_memory():

@@ -169,3 +169,101 @@ def test_sampling_refused_beyond_memory(monkeypatch):
             ConvexReLURegressor(arrangements=arrangements, n_arrangements=10**8).fit(X, y)
     with pytest.raises(ValueError, match="n_arrangements="):
         convex_relu_path(X, y, arrangements="sample", n_arrangements=10**8, alphas=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Items 5 and 6: no RuntimeError where the answer is known or a fallback exists; no AxisError
+
+
+def _smooth(n=20, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 2))
+    return X, np.sin(X[:, 0]) + X[:, 1]
+
+
+@pytest.mark.parametrize("solver", ["auto", "cvxpy", "first_order"])
+def test_huge_alpha_gives_the_zero_network_without_a_solve(solver):
+    X, y = _smooth()
+    reg = ConvexReLURegressor(alpha=1e12, solver=solver).fit(X, y)
+    assert reg.n_neurons_ == 0 and reg.solver_ == "alpha_max" and reg.n_iter_ == 0
+    assert reg.certificate_.certified
+    np.testing.assert_allclose(reg.predict(X), y.mean())
+
+
+@pytest.mark.parametrize("scale, name", [(1e150, "y"), (-1e120, "y")])
+def test_overflowing_targets_are_refused(scale, name):
+    X, y = _smooth()
+    with pytest.raises(ValueError, match=f"{name} has values up to .* Rescale y"):
+        ConvexReLURegressor(solver="cvxpy").fit(X, y * scale)
+
+
+def test_overflowing_features_are_refused():
+    X, y = _smooth()
+    X[:, 1] *= 1e150
+    with pytest.raises(ValueError, match="X has values up to .* Standardise X"):
+        ConvexReLURegressor().fit(X, y)
+    with pytest.raises(ValueError, match="X has values up to"):
+        convex_relu_path(X, y, alphas=2)
+
+
+def test_auto_uses_the_first_order_solver_without_conic_solvers(monkeypatch):
+    import sklearn_convexrelu.solvers.cvxpy_solver as cvxpy_solver
+
+    monkeypatch.setattr(cvxpy_solver, "_SOLVER_CHAIN", ("NOT_A_SOLVER",))
+    X, y = _smooth()
+    reg = ConvexReLURegressor(alpha=1e-2, arrangements="exact").fit(X, y)
+    assert reg.solver_ == "first_order" and reg.certificate_.certified
+    with pytest.raises(RuntimeError, match="none of NOT_A_SOLVER is installed"):
+        ConvexReLURegressor(alpha=1e-2, arrangements="exact", solver="cvxpy").fit(X, y)
+
+
+def test_auto_falls_back_to_the_first_order_solver_when_cvxpy_fails(monkeypatch):
+    import sklearn_convexrelu.solvers as solvers
+
+    def fail(self, *args, **kwargs):
+        raise RuntimeError("The convex program could not be solved: numerical failure")
+
+    monkeypatch.setattr(solvers.CvxpyProgram, "solve", fail)
+    X, y = _smooth()
+    reg = ConvexReLURegressor(alpha=1e-2, arrangements="exact").fit(X, y)
+    assert reg.solver_ == "first_order" and reg.certificate_.certified
+    with pytest.raises(RuntimeError, match="could not be solved"):
+        ConvexReLURegressor(alpha=1e-2, arrangements="exact", solver="cvxpy").fit(X, y)
+
+
+def test_polish_survives_a_failed_projection(monkeypatch):
+    import importlib
+
+    polish_module = importlib.import_module("sklearn_convexrelu.solvers.polish")
+    X, y = _smooth(n=8)
+    X_aug = _augment(X, True)
+    patterns = enumerate_arrangements(X, hidden_bias=True).patterns
+    rng = np.random.default_rng(0)
+    blocks = rng.standard_normal((2, 1, 3, patterns.shape[1]))
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("Projection onto an activation cone failed: Clarabel status 'optimal_inaccurate'.")
+
+    monkeypatch.setattr(polish_module, "project_onto_cones", fail)
+    V, U, c = polish(X_aug, patterns, blocks[0], blocks[1], np.zeros(1), y[:, None], np.ones(8), get_loss("squared_error", 1), fit_intercept=True)
+    for W in (V, U):  # every surviving block lies in its cone
+        assert np.all(np.where(patterns, 1, -1) * (X_aug @ W[0]) >= -1e-9)
+    assert np.all(np.isfinite(c))
+
+
+@pytest.mark.xfail(reason="the optimal set's first-order refinement projects through program/cones.py, whose Clarabel fallback raises on 'optimal_inaccurate' (the lead's module)", strict=False)
+def test_badly_scaled_column_does_not_raise():
+    X, y = _smooth()
+    X[:, 1] *= 1e8
+    reg = ConvexReLURegressor(solver="cvxpy", random_state=0).fit(X, y)
+    assert np.all(np.isfinite(reg.predict(X)))
+
+
+@pytest.mark.parametrize("solver", ["auto", "cvxpy", "first_order"])
+def test_no_patterns_gives_the_zero_network(solver):
+    """X · 1e-300 has no usable pattern (and X = 0 neither): the zero network, not cvxpy's AxisError."""
+    X, y = _smooth()
+    for data in (X * 1e-300, np.zeros_like(X)):
+        reg = ConvexReLURegressor(solver=solver, random_state=0).fit(data, y)
+        assert reg.n_neurons_ == 0 and np.all(np.isfinite(reg.predict(data)))
+        assert np.isfinite(reg.objective_)

@@ -2,14 +2,34 @@
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..network import ConvexSolution
-from ..program.certificate import Certificate, duality_certificate
+from ..program.certificate import Certificate, dual_vector, duality_certificate
+from ..program.operators import adjoint
 from ._result import SolveResult
 from .cvxpy_solver import CvxpyProgram
 from .first_order import FirstOrderSolver, solve_first_order
 from .polish import convex_objective, polish
 
 __all__ = ["ConvexFit", "CvxpyProgram", "FirstOrderSolver", "SolveResult", "solve_convex_program", "solve_first_order"]
+
+
+def _zero_if_optimal(X_aug, patterns, Y, s, loss, alpha, fit_intercept):
+    """The zero blocks with the optimal intercept, as a :class:`SolveResult`, when they are optimal
+    without any projection: no patterns, or ``‖X̃ᵀD_i r₀‖ ≤ alpha`` for every block (this bounds
+    ``κ_{i,σ}(r₀)``, SPEC §4); else ``None``. A solver is never asked for a known answer (at huge
+    ``alpha`` interior-point methods fail on it)."""
+    K, d, P = Y.shape[1], X_aug.shape[1], patterns.shape[1]
+    prediction, intercept, R0 = dual_vector(loss, Y, s, np.zeros(Y.shape), fit_intercept=fit_intercept)
+    if P and np.linalg.norm(adjoint(X_aug, patterns, R0), axis=1).max() > alpha:
+        return None
+    blocks = np.zeros((K, d, P))
+    return SolveResult(
+        blocks_pos=blocks, blocks_neg=blocks.copy(), intercept=np.asarray(intercept, dtype=float),
+        status="the zero network is optimal (alpha >= alpha_max)", n_iter=0, solver="alpha_max",
+        converged=True, objective=float(loss.value(prediction, Y, s)), gap=0.0,
+    )
 
 
 @dataclass
@@ -37,7 +57,7 @@ class ConvexFit:
 
 def solve_convex_program(
     X_aug, arrangements, Y, s, loss, alpha, *, fit_intercept, hidden_bias, tol, max_iter,
-    solver="cvxpy", verbose=False, program=None, init=None, n_jobs=None,
+    solver="cvxpy", verbose=False, program=None, init=None, n_jobs=None, fallback=False,
 ):
     """Solve (C-ReLU) on the patterns of ``arrangements``, polish the solution and certify it.
 
@@ -66,22 +86,38 @@ def solve_convex_program(
         blocks of shape (n_outputs, n_dims, n_patterns); ignored by cvxpy.
     n_jobs : int, default=None
         BLAS threads of the first-order solver (``None``: the library default).
+    fallback : bool, default=False
+        Whether a failure of cvxpy (every conic solver failed or none is installed) falls back to
+        the first-order solver (``solver="auto"``) instead of raising.
 
     Returns
     -------
     ConvexFit
+        Without any solve (``raw.solver == "alpha_max"``) when the zero blocks with the optimal
+        intercept are optimal: no patterns, or ``alpha ≥ max_i ‖X̃ᵀD_i r₀‖ ≥ alpha_max``.
+
+    Raises
+    ------
+    RuntimeError
+        If cvxpy fails and ``fallback`` is False (see :meth:`CvxpyProgram.solve`).
     """
     patterns = arrangements.patterns
-    if solver == "first_order":
-        if program is None:
+    raw = _zero_if_optimal(X_aug, patterns, Y, s, loss, alpha, fit_intercept)
+    if raw is None and solver != "first_order":
+        if not isinstance(program, CvxpyProgram):
+            program = CvxpyProgram(X_aug, patterns, Y, s, loss, fit_intercept=fit_intercept)
+        try:
+            raw = program.solve(alpha, tol=tol, max_iter=max_iter, verbose=verbose)
+        except RuntimeError:
+            if not fallback:
+                raise
+            program = None  # the first-order solver below, from scratch
+    if raw is None:
+        if not isinstance(program, FirstOrderSolver):
             program = FirstOrderSolver(X_aug, patterns, Y, s, loss, fit_intercept=fit_intercept, generators=arrangements.generators)
         if isinstance(init, ConvexSolution):
             init = (init.blocks_pos, init.blocks_neg, init.intercept)
         raw = program.solve(alpha, tol=tol, max_iter=max_iter, init=init, verbose=verbose, n_jobs=n_jobs)
-    else:
-        if program is None:
-            program = CvxpyProgram(X_aug, patterns, Y, s, loss, fit_intercept=fit_intercept)
-        raw = program.solve(alpha, tol=tol, max_iter=max_iter, verbose=verbose)
     V, U, c = polish(
         X_aug, patterns, raw.blocks_pos, raw.blocks_neg, raw.intercept, Y, s, loss,
         fit_intercept=fit_intercept, alpha=alpha, objective_slack=1e-2 * tol,

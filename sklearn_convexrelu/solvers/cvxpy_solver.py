@@ -14,7 +14,7 @@ from ..program.penalty import GroupNormPenalty
 from ._result import SolveResult
 from .polish import convex_objective
 
-__all__ = ["CvxpyProgram"]
+__all__ = ["CvxpyProgram", "available_conic_solvers"]
 
 # Conic solvers tried in order: Clarabel (interior point, default), then SCS (first-order).
 _SOLVER_CHAIN = ("CLARABEL", "SCS")
@@ -27,6 +27,14 @@ def _solver_options(name, tol, max_iter):
     if name == "SCS":
         return {"eps_abs": tight, "eps_rel": tight, "max_iters": 10 * max_iter}
     return {}
+
+
+def available_conic_solvers():
+    """The solvers of the chain (Clarabel, SCS) that cvxpy can use here, in order."""
+    import cvxpy as cp
+
+    installed = set(cp.installed_solvers())
+    return tuple(name for name in _SOLVER_CHAIN if name in installed)
 
 
 class CvxpyProgram:
@@ -123,13 +131,14 @@ class CvxpyProgram:
         ------
         RuntimeError
             If every solver fails or reports the problem infeasible or unbounded (which cannot
-            happen for a correct program: it always has the feasible point zero).
+            happen for a correct program: it always has the feasible point zero), or none is
+            installed. The estimators with ``solver="auto"`` then use the first-order solver.
         """
         import cvxpy as cp
 
         self.alpha.value = float(alpha)
-        chain = (solver,) if solver else _SOLVER_CHAIN
-        failures = []
+        chain = (solver,) if solver else available_conic_solvers()
+        failures = [] if chain else [f"none of {', '.join(_SOLVER_CHAIN)} is installed"]
         for name in chain:
             try:
                 with warnings.catch_warnings():

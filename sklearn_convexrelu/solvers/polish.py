@@ -10,6 +10,8 @@ result whose objective exceeds the first by at most ``objective_slack`` (relativ
 leave many blocks of size ~1e-8 that carry no objective, e.g. at or above ``alpha_max``.
 """
 
+import warnings
+
 import numpy as np
 
 from ..program.cones import project_onto_cones
@@ -50,6 +52,31 @@ def convex_objective(X_aug, patterns, blocks_pos, blocks_neg, intercept, Y, s, l
     return loss.value(prediction, Y, s) + penalty.value(alpha, blocks_pos, blocks_neg), prediction
 
 
+def _project_blocks(X_aug, patterns, A, index):
+    """Projections of the columns of ``A`` onto their cones; a column whose projection fails
+    numerically (badly scaled data, e.g. a column ×1e8) is kept if it already lies in its cone and
+    dropped otherwise, so polishing never raises: the certificate then reports what was lost."""
+    from cvxpy.error import SolverError  # the fallback QP of a degenerate cone (Clarabel)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # cvxpy's inaccuracy note; its status is checked
+        try:
+            return project_onto_cones(X_aug, patterns, A, index)[0]
+        except (RuntimeError, SolverError):
+            pass
+        U = np.empty_like(A)
+        for b, i in enumerate(index):
+            try:
+                U[:, b] = project_onto_cones(X_aug, patterns, A[:, b : b + 1], index[b : b + 1])[0][:, 0]
+                continue
+            except (RuntimeError, SolverError):
+                pass
+            rows = np.where(patterns[:, i, None], X_aug, -X_aug)
+            slack = 1e-12 * np.linalg.norm(rows, axis=1) * np.linalg.norm(A[:, b])
+            U[:, b] = A[:, b] if np.all(rows @ A[:, b] >= -slack) else 0.0
+    return U
+
+
 def _polish_at(X_aug, patterns, blocks, threshold, Y, s, loss, intercept, fit_intercept):
     """Steps (1)-(3) of the module docstring for one relative threshold."""
     norms = np.linalg.norm(blocks, axis=2)
@@ -57,7 +84,7 @@ def _polish_at(X_aug, patterns, blocks, threshold, Y, s, loss, intercept, fit_in
     polished = blocks * keep[:, :, None, :]
     side, k, i = np.nonzero(keep)
     if i.size:
-        polished[side, k, :, i] = project_onto_cones(X_aug, patterns, polished[side, k, :, i].T, i)[0].T
+        polished[side, k, :, i] = _project_blocks(X_aug, patterns, polished[side, k, :, i].T, i).T
     intercept = np.asarray(intercept, dtype=float)
     if fit_intercept:
         # Newton from the solver's intercept, not from zero: on separable log_loss data the loss is
