@@ -127,7 +127,7 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version", "theme-version"],
 }
-html_sidebars = {"index": [], "getting_started": []}
+html_sidebars = {"index": [], "getting_started": [], "comparison": [], "api": []}
 html_show_sourcelink = True
 html_last_updated_fmt = None
 

@@ -47,8 +47,12 @@ def markdown_to_rst(markdown):
         if heading:
             level = rank[len(heading.group(1))]
             if level >= 0:
-                title = inline(heading.group(2).strip())
+                # "case: long description" -> the case as the heading, the description below it
+                title, _, description = heading.group(2).strip().partition(": ")
+                title = inline(title)
                 out += [title, HEADING_CHARS[min(level, 3)] * max(len(title), 4), ""]
+                if description:
+                    out += [inline(description), ""]
             k += 1
         elif line.lstrip().startswith("|"):
             block = []

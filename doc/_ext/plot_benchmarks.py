@@ -1,5 +1,6 @@
 """Figures of the "how it compares" page, drawn from ``benchmarks/results/*.md`` at build time."""
 
+import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -19,18 +20,26 @@ def _number(text):
 def solver_times():
     """Wall-clock time of every solver on every case of ``solvers.md`` (log scale)."""
     tables = [t for t in read_tables(RESULTS / "solvers.md") if "solver" in t[1]]
-    fig, axes = plt.subplots(1, len(tables), figsize=(3.0 * len(tables), 3.2), squeeze=False)
-    for ax, (heading, header, rows) in zip(axes[0], tables):
+    n_columns = 3
+    n_rows = -(-len(tables) // n_columns)
+    fig, axes = plt.subplots(n_rows, n_columns, figsize=(11, 3.0 * n_rows), squeeze=False)
+    for ax in axes.flat[len(tables):]:
+        ax.set_visible(False)
+    for ax, (heading, header, rows) in zip(axes.flat, tables):
         time_col = header.index("time (s)")
         names = [row[0].replace("cvxpy + ", "").replace("scnn augmented Lagrangian", "scnn AL") for row in rows]
         times = [_number(row[time_col]) for row in rows]
         colors = ["C3" if "ours" in name else "C0" for name in names]
         ax.barh(range(len(rows)), times, color=colors)
-        ax.set_yticks(range(len(rows)), names, fontsize=7)
+        ax.set_yticks(range(len(rows)), names, fontsize=8)
         ax.invert_yaxis()
         ax.set_xscale("log")
+        for k, seconds in enumerate(times):
+            ax.text(seconds, k, f" {seconds:g} s", va="center", fontsize=7)
         ax.set_xlabel("time (s)")
-        ax.set_title(heading.split(":")[0] + ": " + heading.split(":")[1].split(",")[0].strip(), fontsize=8)
+        case, _, description = heading.partition(": ")
+        sizes = ", ".join(re.findall(r"\b(?:n=\d+|\d+ features|P=\d+)", description))
+        ax.set_title(f"{case} ({sizes})", fontsize=8)
     fig.tight_layout()
 
 
