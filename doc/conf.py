@@ -7,7 +7,7 @@ Build (from the repository root, with the ``docs`` extra installed)::
 ``-W -n`` turns warnings into errors and checks every cross-reference to the package itself
 (nitpicky); references to third-party objects are not checked (there is no network access for
 intersphinx inventories in CI), see ``nitpick_ignore_regex`` below. The gallery executes every
-``examples/plot_*.py``; ``-D sphinx_gallery_conf.plot_gallery=0`` skips running them.
+``examples/plot_*.py``; ``-D plot_gallery=0`` skips running them (a quick check of the pages).
 """
 
 import os
