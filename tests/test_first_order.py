@@ -320,3 +320,43 @@ def test_solve_results_carry_objective_and_gap(kind):
     objective, _ = convex_objective(X_aug, patterns, fit.blocks_pos, fit.blocks_neg, fit.intercept, Y, s, loss, alpha)
     assert np.isclose(fit.objective, objective, rtol=1e-9)
     assert np.isclose(fit.objective, reference.objective, rtol=1e-6)
+
+
+def _check_like_regression(n=60, n_features=4):
+    """Small ``make_regression``-like data as scikit-learn's estimator checks use (standardised X,
+    one informative feature, targets of size ~100): at alpha=1e-3 the fit nearly interpolates."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, n_features))
+    y = 5.0 + 60.0 * X[:, 0] + 20.0 * rng.standard_normal(n)
+    return (X - X.mean(axis=0)) / X.std(axis=0), y
+
+
+def test_large_targets_small_violations_still_enter():
+    """The stall of scikit-learn's check_regressor_multioutput / data_not_an_array fits: the
+    restricted QP judged its atoms' gradients ``alpha − fᵀr`` against ``1e-10 max |b|`` (b is of the
+    size of the large fits), so blocks violating dual feasibility by ~1e-6 alpha never entered and
+    the certified gap stalled above tol. The solve must reach tol, and agree with cvxpy."""
+    X, y = _check_like_regression()
+    arrangements = sample_arrangements(X, 300, random_state=0)
+    s = np.ones(y.size)
+    fit = _solve(X, y[:, None], s, "squared_error", 1e-3, "first_order", arrangements, tol=1e-6)
+    assert fit.raw.converged and fit.raw.status.startswith("converged")
+    assert fit.certificate.relative_gap <= 1e-6
+    reference = _solve(X, y[:, None], s, "squared_error", 1e-3, "cvxpy", arrangements, tol=1e-8)
+    assert fit.certificate.lower_bound <= reference.objective * (1 + 1e-9)
+    assert fit.objective <= reference.objective * (1 + 1e-6)
+    # the estimator: a certified fit raises no ConvergenceWarning (an error in this test suite)
+    reg = ConvexReLURegressor(alpha=1e-3, solver="first_order", arrangements="sample", n_arrangements=300,
+                              random_state=0).fit(X, y)
+    assert reg.certificate_.relative_gap <= reg.tol
+
+
+def test_bounded_qp_resolves_gradients_to_the_given_tol():
+    # b dominated by one huge coordinate: with the default tolerance (relative to max |b|) a
+    # variable whose gradient is −1e-9 stays at zero; with tol=1e-12 it enters, as brute force says
+    H = np.diag([1.0, 1.0])
+    b = np.array([1e2, 1e-9])
+    free = np.zeros(2, dtype=bool)
+    assert _bounded_qp(H, b, free, np.zeros(2), max_iter=10)[1] == 0.0
+    x = _bounded_qp(H, b, free, np.zeros(2), max_iter=10, tol=1e-12)
+    np.testing.assert_allclose(x, [1e2, 1e-9])

@@ -49,6 +49,10 @@ _RIDGE = 1e-10
 _ENTER = 0.1
 # Atoms added per iteration: at least this many, at most as many as are already in the working set.
 _MIN_NEW_ATOMS = 32
+# The restricted QP resolves the atoms' gradients ``alpha − fᵀr`` to _QP_TOL · tol · alpha (far below the
+# entering level _ENTER · tol · alpha), or to the rounding of ``Hx − b`` (_ROUNDING relative) when
+# that is coarser.
+_QP_TOL, _ROUNDING = 1e-2, 1e-13
 # Block principal pivoting steps before the monotone active-set method takes over.
 _PIVOTING_STEPS = 25
 # Newton steps per restricted solve (the squared loss needs one).
@@ -72,7 +76,7 @@ def _passive_solution(H, b, passive):
     return x
 
 
-def _bounded_qp(H, b, free, x, max_iter, pivoting=True):
+def _bounded_qp(H, b, free, x, max_iter, pivoting=True, tol=None):
     """Minimise ``½ xᵀHx − bᵀx`` subject to ``x_j ≥ 0`` where not ``free`` (``H`` positive definite).
 
     Block principal pivoting (Júdice & Pires, 1994), warm-started from the support of ``x``: solve on
@@ -96,13 +100,19 @@ def _bounded_qp(H, b, free, x, max_iter, pivoting=True):
         Passive solves of the monotone method.
     pivoting : bool, default=True
         Try block principal pivoting first.
+    tol : float, default=None
+        A bound variable enters when its gradient ``(Hx − b)_j`` is below ``−tol``. ``None``:
+        ``1e-10 max |b|``. The caller knows the scale that matters: in the restricted problem the
+        gradient of an atom is ``alpha − fᵀr``, which must be resolved to a fraction of
+        ``tol · alpha`` whatever the size of ``b`` (dominated by the fits of large atoms).
 
     Returns
     -------
     ndarray of shape (m,)
     """
     start = x
-    tol = 1e-10 * max(np.abs(b).max(initial=0.0), np.finfo(float).tiny)
+    if tol is None:
+        tol = 1e-10 * max(np.abs(b).max(initial=0.0), np.finfo(float).tiny)
     passive = free | (x > 0)
     fewest, chances = np.inf, 3
     for _ in range(_PIVOTING_STEPS if pivoting else 0):
@@ -399,7 +409,13 @@ class FirstOrderSolver:
             gradient = np.r_[alpha - (state.fits.T @ R)[np.arange(m), outputs], -R.sum(axis=0) if self.fit_intercept else []]
             H = self._hessian(state, self.loss.sample_hessians(Z, self.Y, self.s))
             # more atoms than samples: H is singular but for the ridge, block pivoting would cycle
-            options = dict(max_iter=2 * x.size + 50, pivoting=m <= n_samples)
+            # resolve the atoms' gradients α − fᵀr well below the entering level α tol (see _ENTER),
+            # not relative to |b| (SPEC §4: the certified gap needs κ ≤ alpha (1 + tol))
+            b_scale = np.abs(H @ x).max(initial=0.0) + np.abs(gradient).max(initial=0.0)
+            options = dict(
+                max_iter=2 * x.size + 50, pivoting=m <= n_samples,
+                tol=max(_QP_TOL * tol * alpha, _ROUNDING * b_scale, np.finfo(float).tiny),
+            )
             try:
                 target = _bounded_qp(H, H @ x - gradient, free, x, **options)
             except LinAlgError:  # numerically indefinite: a larger ridge
