@@ -57,7 +57,8 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
         "hidden_bias": ["boolean"],
         "fit_intercept": ["boolean"],
         "solver": [StrOptions({"auto", "cvxpy", "first_order"})],
-        "tol": [Interval(Real, 0, None, closed="neither")],
+        # a relative gap is at most 1 (the dual bound is ≥ 0): tol ≥ 1 would certify anything
+        "tol": [Interval(Real, 0, 1, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],

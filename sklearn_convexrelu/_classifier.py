@@ -1,7 +1,7 @@
 """ConvexReLUClassifier: two-layer ReLU classifiers fitted to global optimality."""
 
 import numpy as np
-from scipy.special import expit, softmax
+from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin
 from sklearn.utils.metaestimators import available_if
 
@@ -188,7 +188,10 @@ class ConvexReLUClassifier(ClassifierMixin, _BaseConvexReLU):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probability of each class, in the order of ``classes_``.
         """
-        return np.log(self.predict_proba(X))
+        scores = self.decision_function(X)  # log-sigmoid / log-softmax: finite where proba rounds to 0
+        if scores.ndim == 1:
+            return np.column_stack([log_expit(-scores), log_expit(scores)])
+        return log_softmax(scores, axis=1)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -10,7 +10,7 @@ closed form and are not solved at all.
 
 import warnings
 from dataclasses import dataclass
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import effective_n_jobs
@@ -18,6 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_X_y
 
+from ._sklearn_compat import Interval, StrOptions, validate_params
 from ._preparation import check_program_size, encode_classes, encode_values, prepare, resolve_solver
 from .arrangements import Arrangements
 from .network import ConvexSolution
@@ -235,6 +236,28 @@ def _collect(points, alphas, alpha_max, arrangements):
     )
 
 
+@validate_params(
+    {
+        "X": ["array-like"],
+        "y": ["array-like"],
+        "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "eps": [Interval(Real, 0, 1, closed="neither")],  # eps ≥ 1 would make an increasing grid
+        "loss": [StrOptions({"squared_error", "log_loss"})],
+        "sample_weight": ["array-like", None],
+        "arrangements": [StrOptions({"auto", "exact", "sample"}), Arrangements],
+        "n_arrangements": [Interval(Integral, 1, None, closed="left")],
+        "max_arrangements": [Interval(Integral, 1, None, closed="left")],
+        "hidden_bias": ["boolean"],
+        "fit_intercept": ["boolean"],
+        "solver": [StrOptions({"auto", "cvxpy", "first_order"})],
+        "tol": [Interval(Real, 0, 1, closed="neither")],  # a relative gap: tol ≥ 1 would certify anything
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def convex_relu_path(
     X, y, *, alphas=100, eps=1e-3, loss="squared_error", sample_weight=None, arrangements="auto",
     n_arrangements=100, max_arrangements=2000, hidden_bias=True, fit_intercept=True, solver="auto",

@@ -102,7 +102,7 @@ _MAX_ABS_VALUE = 1e100
 
 
 def check_scale(X, Y):
-    """Refuse data or targets whose squares overflow in the objective and its certificate.
+    """Refuse data or targets that are not finite or whose squares overflow in the objective.
 
     Parameters
     ----------
@@ -113,6 +113,8 @@ def check_scale(X, Y):
         ("X", X, "Standardise X (e.g. with StandardScaler)"),
         ("y", Y, "Rescale y (e.g. divide it by its standard deviation and multiply predictions back)"),
     ):
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"{name} contains NaN or infinity: remove or impute those samples first.")
         largest = float(np.max(np.abs(values), initial=0.0))
         if largest > _MAX_ABS_VALUE:
             raise ValueError(

@@ -17,6 +17,8 @@ from scipy import sparse
 from scipy.optimize import linprog
 from sklearn.utils import check_array, check_random_state
 
+from ._sklearn_compat import Interval, validate_params
+
 # |hᵀt| ≤ _ON_TOL / σ (unit vectors, σ the smallest singular value of the normals that define
 # the ray t, whose rounding error is about eps / σ): the hyperplane h passes through t.
 _ON_TOL = 1e-13
@@ -205,6 +207,7 @@ def _count_bound(m, r):
     return 2 * sum(math.comb(m - 1, k) for k in range(r))
 
 
+@validate_params({"X": ["array-like"], "hidden_bias": ["boolean"]}, prefer_skip_nested_validation=True)
 def arrangement_count_bound(X, *, hidden_bias=True):
     """Upper bound on the number of activation patterns (SPEC §2).
 
@@ -396,6 +399,15 @@ def _sorted_by_bits(patterns, generators):
     return patterns[:, order], generators[:, order]
 
 
+@validate_params(
+    {
+        "X": ["array-like"],
+        "hidden_bias": ["boolean"],
+        "drop_zero": ["boolean"],
+        "max_patterns": [Interval(Integral, 1, None, closed="left"), None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def enumerate_arrangements(X, *, hidden_bias=True, drop_zero=True, max_patterns=None):
     """Enumerate all activation patterns exactly (SPEC §2.1).
 
@@ -454,6 +466,15 @@ def enumerate_arrangements(X, *, hidden_bias=True, drop_zero=True, max_patterns=
     return Arrangements(patterns, G, True, hidden_bias, None)
 
 
+@validate_params(
+    {
+        "X": ["array-like"],
+        "n_arrangements": [Interval(Integral, 1, None, closed="left")],
+        "hidden_bias": ["boolean"],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def sample_arrangements(X, n_arrangements, *, hidden_bias=True, random_state=None):
     """Sample activation patterns from Gaussian gates (SPEC §2.2).
 

@@ -267,3 +267,101 @@ def test_no_patterns_gives_the_zero_network(solver):
         reg = ConvexReLURegressor(solver=solver, random_state=0).fit(data, y)
         assert reg.n_neurons_ == 0 and np.all(np.isfinite(reg.predict(data)))
         assert np.isfinite(reg.objective_)
+
+
+# ---------------------------------------------------------------------------------------------
+# Low items and argument validation of the public functions
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(solver="bogus"), "'solver' parameter"),
+        (dict(arrangements="bogus"), "'arrangements' parameter"),
+        (dict(tol=-1), "'tol' parameter"),
+        (dict(tol=1.0), "'tol' parameter"),
+        (dict(eps=2), "'eps' parameter"),
+        (dict(alphas=0), "'alphas' parameter"),
+        (dict(loss="hinge"), "'loss' parameter"),
+    ],
+)
+def test_convex_relu_path_validates_its_arguments(kwargs, match):
+    X, y = _smooth(n=8)
+    with pytest.raises(ValueError, match=match):
+        convex_relu_path(X, y, **{"alphas": 2, **kwargs})
+
+
+@pytest.mark.parametrize("Estimator", [ConvexReLURegressor, ConvexReLUClassifier])
+def test_tol_of_one_cannot_certify_anything(Estimator):
+    X, y = _binary()
+    with pytest.raises(ValueError, match="'tol' parameter"):
+        Estimator(tol=1.0).fit(X, y)
+
+
+def _network_and_data():
+    X, y = _smooth(n=10)
+    return ConvexReLURegressor(alpha=1e-2, random_state=0).fit(X, y).network_, X, y
+
+
+@pytest.mark.parametrize("alpha", [0.0, -1.0, np.inf, np.nan])
+def test_landscape_tools_validate_alpha(alpha):
+    from sklearn_convexrelu.landscape import (
+        no_spurious_valleys_width, optimality_certificate, path_to_global_minimum, stationary_subproblem,
+        train_nonconvex,
+    )
+
+    network, X, y = _network_and_data()
+    for call in (
+        lambda: optimality_certificate(network, X, y, alpha),
+        lambda: stationary_subproblem(network, X, y, alpha),
+        lambda: path_to_global_minimum(network, X, y, alpha),
+        lambda: no_spurious_valleys_width(X, y, alpha),
+        lambda: train_nonconvex(X, y, alpha, 3, max_iter=5),
+    ):
+        with pytest.raises(ValueError, match="'alpha' parameter"):
+            call()
+
+
+def test_landscape_tools_refuse_nan_targets():
+    from sklearn_convexrelu.landscape import no_spurious_valleys_width, optimality_certificate
+
+    network, X, y = _network_and_data()
+    y = y.copy()
+    y[3] = np.nan
+    with pytest.raises(ValueError, match="y contains NaN"):
+        optimality_certificate(network, X, y, 1e-2)
+    with pytest.raises(ValueError, match="y contains NaN"):
+        no_spurious_valleys_width(X, y, 1e-2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [(dict(tol=1.0), "'tol' parameter"), (dict(arrangements="bogus"), "'arrangements' parameter"),
+     (dict(n_arrangements=0), "'n_arrangements' parameter"), (dict(loss="hinge"), "'loss' parameter")],
+)
+def test_landscape_certificate_validates_its_arguments(kwargs, match):
+    from sklearn_convexrelu.landscape import optimality_certificate
+
+    network, X, y = _network_and_data()
+    with pytest.raises(ValueError, match=match):
+        optimality_certificate(network, X, y, 1e-2, **kwargs)
+
+
+def test_arrangement_functions_validate_their_arguments():
+    from sklearn_convexrelu import sample_arrangements
+
+    X, _ = _smooth(n=6)
+    with pytest.raises(ValueError, match="'n_arrangements' parameter"):
+        sample_arrangements(X, 0)
+    with pytest.raises(ValueError, match="'hidden_bias' parameter"):
+        enumerate_arrangements(X, hidden_bias="yes")
+
+
+def test_predict_log_proba_is_finite_far_from_the_data():
+    X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    for y in ([0, 0, 1, 1], [0, 1, 2, 2]):
+        clf = ConvexReLUClassifier(alpha=1e-4, random_state=0).fit(X, y)
+        far = np.array([[-1e4], [1e4], [0.5]])
+        log_proba = clf.predict_log_proba(far)
+        assert np.all(np.isfinite(log_proba))
+        np.testing.assert_allclose(np.exp(log_proba), clf.predict_proba(far), atol=1e-12)

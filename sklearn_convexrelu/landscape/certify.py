@@ -8,6 +8,8 @@ from ..arrangements import Arrangements
 from ..network import TwoLayerReLUNetwork
 from ..program.certificate import Certificate, describe_coverage
 from ._problem import get_arrangements, own_patterns, resolve, with_patterns
+from .._sklearn_compat import validate_params
+from ._params import NETWORK_CONSTRAINTS
 
 __all__ = ["EscapeDirection", "NetworkCertificate", "is_global_minimum", "optimality_certificate"]
 
@@ -139,6 +141,7 @@ def _certify_prediction(problem, arrangements, prediction, primal, tol, coverage
     )
 
 
+@validate_params(NETWORK_CONSTRAINTS, prefer_skip_nested_validation=True)
 def optimality_certificate(
     network, X, y, alpha=None, *, loss=None, sample_weight=None, hidden_bias=None, penalize_hidden_bias=None,
     fit_intercept=None, arrangements="auto", max_arrangements=2000, n_arrangements=200, random_state=None, tol=1e-6,
@@ -221,6 +224,7 @@ def optimality_certificate(
     return _certify_prediction(problem, arr, net.output(problem.X), problem.objective(net), tol, coverage)
 
 
+@validate_params(NETWORK_CONSTRAINTS, prefer_skip_nested_validation=True)
 def is_global_minimum(network, X, y, alpha=None, *, tol=1e-6, **kwargs):
     """Whether the network is proven to be a global minimum of its objective (SPEC §6 (ii)).
 

@@ -6,6 +6,7 @@ convex program solves, so its stationary points can be compared with the convex 
 """
 
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -13,6 +14,8 @@ from sklearn.utils import check_random_state
 from .._adam import adam
 from ..network import TwoLayerReLUNetwork
 from ._problem import data_problem, neuron_blocks
+from .._sklearn_compat import Interval, validate_params
+from ._params import COUNT, DATA_CONSTRAINTS, TRAINING_CONSTRAINTS
 
 __all__ = ["NonconvexFit", "train_nonconvex"]
 
@@ -221,6 +224,13 @@ def _train_batch(problem, n_neurons, n_starts, *, optimizer="gd", learning_rate=
     return fits
 
 
+@validate_params(
+    {
+        **DATA_CONSTRAINTS, **TRAINING_CONSTRAINTS, "n_neurons": [COUNT], "init": [TwoLayerReLUNetwork, None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def train_nonconvex(
     X, y, alpha, n_neurons, *, optimizer="gd", learning_rate="auto", max_iter=10_000, tol=1e-8,
     loss="squared_error", sample_weight=None, hidden_bias=True, penalize_hidden_bias=True, fit_intercept=True,

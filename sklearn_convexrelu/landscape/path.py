@@ -40,6 +40,8 @@ from ..network import TwoLayerReLUNetwork
 from ..optimal_set import Atoms
 from ..optimal_set._tolerances import PIVOT_RTOL, RANK_RTOL, SAME_ATOM_ATOL
 from ._problem import blocks_to_network, get_arrangements, neuron_blocks, resolve, solve_optimum, with_patterns
+from .._sklearn_compat import validate_params
+from ._params import COUNT, NETWORK_CONSTRAINTS
 
 __all__ = ["LandscapePath", "path_to_global_minimum"]
 
@@ -312,6 +314,7 @@ def _optimum_atoms(problem, atoms, arrangements, tol):
     return target_atoms.subset(keep), coefs[keep], optimum
 
 
+@validate_params({**NETWORK_CONSTRAINTS, "n_neurons": [COUNT, None], "n_points": [COUNT]}, prefer_skip_nested_validation=True)
 def path_to_global_minimum(
     network, X, y, alpha=None, *, n_neurons=None, n_points=50, loss=None, sample_weight=None, hidden_bias=None,
     penalize_hidden_bias=None, fit_intercept=None, arrangements="auto", max_arrangements=2000, n_arrangements=200,

@@ -8,6 +8,8 @@ from ..arrangements import Arrangements
 from ..network import TwoLayerReLUNetwork
 from .certify import NetworkCertificate, _certify_prediction
 from ._problem import get_arrangements, own_pairs, own_patterns, pattern_keys, resolve, restricted_optimum
+from .._sklearn_compat import validate_params
+from ._params import NETWORK_CONSTRAINTS
 
 __all__ = ["StationarySubproblem", "stationary_subproblem"]
 
@@ -102,6 +104,7 @@ def _escapes(problem, arrangements, own, prediction, tol):
     return arrangements.patterns[:, i], np.where(side == 0, 1.0, -1.0), ratios, units
 
 
+@validate_params(NETWORK_CONSTRAINTS, prefer_skip_nested_validation=True)
 def stationary_subproblem(
     network, X, y, alpha=None, *, loss=None, sample_weight=None, hidden_bias=None, penalize_hidden_bias=None,
     fit_intercept=None, arrangements="auto", max_arrangements=2000, n_arrangements=200, random_state=None, tol=1e-6,

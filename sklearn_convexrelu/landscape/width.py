@@ -2,6 +2,7 @@
 
 import itertools
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -13,6 +14,8 @@ from ..optimal_set import Atoms, merge_directions
 from ..optimal_set._tolerances import LANDSCAPE_TIGHT_RTOL, RANK_RTOL
 from .path import _from_blocks, _lifted, _prune
 from ._problem import blocks_to_network, data_problem, get_arrangements, restricted_optimum, solve_optimum
+from .._sklearn_compat import Interval, validate_params
+from ._params import COUNT, DATA_CONSTRAINTS, POSITIVE, TRAINING_CONSTRAINTS
 
 __all__ = ["GradientDescentExperiment", "WidthReport", "gradient_descent_experiment", "no_spurious_valleys_width"]
 
@@ -120,6 +123,7 @@ def _smallest_support(problem, atoms, target, max_size, max_subsets, optimal_net
     return None, True
 
 
+@validate_params({**DATA_CONSTRAINTS, "max_subsets": [COUNT]}, prefer_skip_nested_validation=True)
 def no_spurious_valleys_width(
     X, y, alpha, *, loss="squared_error", sample_weight=None, hidden_bias=True, penalize_hidden_bias=True,
     fit_intercept=True, arrangements="auto", max_arrangements=2000, n_arrangements=200, random_state=None,
@@ -275,6 +279,13 @@ class GradientDescentExperiment:
         return np.mean(self.relative_gaps <= self.rtol, axis=1)
 
 
+@validate_params(
+    {
+        **DATA_CONSTRAINTS, **TRAINING_CONSTRAINTS, "widths": ["array-like"], "n_starts": [COUNT], "rtol": [POSITIVE],
+        "tol": [Interval(Real, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def gradient_descent_experiment(
     X, y, alpha, widths, *, n_starts=20, rtol=1e-4, optimizer="gd", learning_rate="auto", max_iter=5000,
     tol=1e-8, loss="squared_error", sample_weight=None, hidden_bias=True, penalize_hidden_bias=True,

@@ -30,7 +30,13 @@ def _solver_options(name, tol, max_iter):
 
 
 def available_conic_solvers():
-    """The solvers of the chain (Clarabel, SCS) that cvxpy can use here, in order."""
+    """The solvers of the chain (Clarabel, SCS) that cvxpy can use here, in order.
+
+    Returns
+    -------
+    names : tuple of str
+        cvxpy solver names, possibly empty.
+    """
     import cvxpy as cp
 
     installed = set(cp.installed_solvers())
