@@ -14,7 +14,11 @@ from .network import ConvexSolution, TwoLayerReLUNetwork
 from .optimal_set import Invariances, OptimalSet
 from .program.certificate import Certificate
 
+from ._skops import install as _install_skops
+
 __version__ = "0.1.0.dev0"
+
+_install_skops()  # skops.io.load trusts the package's types (sklearn_convexrelu._skops)
 
 __all__ = [
     "Arrangements",

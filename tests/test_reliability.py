@@ -1,7 +1,10 @@
 """Reliability (issue 14): no crash, no hang, no half-fitted estimator, clear errors on bad input."""
 
+import warnings
+
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_convexrelu import ConvexReLUClassifier, ConvexReLURegressor, convex_relu_path
 from sklearn_convexrelu.arrangements import _augment, enumerate_arrangements
@@ -365,3 +368,87 @@ def test_predict_log_proba_is_finite_far_from_the_data():
         log_proba = clf.predict_log_proba(far)
         assert np.all(np.isfinite(log_proba))
         np.testing.assert_allclose(np.exp(log_proba), clf.predict_proba(far), atol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# Persistence: skops loads fitted estimators with its default trust
+
+
+def _skops_cases():
+    from sklearn_convexrelu import ConvexReLUClassifierCV, ConvexReLURegressorCV
+
+    X, y = _smooth(n=16)
+    labels3 = np.arange(16) % 3
+    return [
+        (ConvexReLURegressor(alpha=1e-2, random_state=0), X, y),
+        (ConvexReLURegressor(alpha=1e-2, arrangements="search", n_arrangements=10, random_state=0), X, y),
+        (ConvexReLUClassifier(alpha=1e-2, random_state=0), X, y > 0),
+        (ConvexReLUClassifier(alpha=1e-2, random_state=0), X, labels3),
+        (ConvexReLURegressorCV(alphas=3, cv=2, random_state=0), X, y),
+        (ConvexReLUClassifierCV(alphas=3, cv=2, random_state=0), X, y > 0),
+    ]
+
+
+def test_fitted_estimators_load_with_default_skops_trust():
+    sio = pytest.importorskip("skops.io")
+    for estimator, X, y in _skops_cases():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            estimator.fit(X, y)
+        data = sio.dumps(estimator)
+        assert sio.get_untrusted_types(data=data) == [], type(estimator).__name__
+        loaded = sio.loads(data)
+        np.testing.assert_array_equal(loaded.predict(X), estimator.predict(X))
+
+
+def test_skops_trust_is_registered_in_a_fresh_process(tmp_path):
+    """A new process that imports skops first, then the package, loads a saved model."""
+    pytest.importorskip("skops.io")
+    import subprocess
+    import sys
+
+    X, y = _smooth(n=12)
+    path = tmp_path / "model.skops"
+    code = f"""
+import numpy as np, skops.io as sio
+import sklearn_convexrelu
+from sklearn_convexrelu import ConvexReLURegressor
+X = np.array({X.tolist()!r}); y = np.array({y.tolist()!r})
+sio.dump(ConvexReLURegressor(alpha=1e-2, random_state=0).fit(X, y), {str(path)!r})
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+    check = f"""
+import skops.io as sio
+import sklearn_convexrelu
+assert sio.get_untrusted_types(file={str(path)!r}) == [], sio.get_untrusted_types(file={str(path)!r})
+sio.load({str(path)!r})
+"""
+    subprocess.run([sys.executable, "-c", check], check=True, timeout=300)
+
+
+def test_fitted_estimator_holds_no_copy_of_the_training_data():
+    X, y = _smooth(n=20)
+    reg = ConvexReLURegressor(alpha=1e-2, random_state=0).fit(X, y)
+    found, seen = [], set()
+
+    def walk(obj, path):
+        if id(obj) in seen:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, np.ndarray):
+            if obj.dtype.kind == "f":
+                for name, data in (("X", X), ("y", y)):
+                    if obj.size >= data.size // 2 and np.isin(obj, data).mean() > 0.5:
+                        found.append((path, name))
+        elif isinstance(obj, dict):
+            for key, value in obj.items():
+                walk(value, f"{path}[{key!r}]")
+        elif isinstance(obj, (list, tuple)):
+            for i, value in enumerate(obj):
+                walk(value, f"{path}[{i}]")
+        elif hasattr(obj, "__dict__"):
+            for key, value in vars(obj).items():
+                walk(value, f"{path}.{key}")
+
+    walk(reg, "reg")
+    assert not found, found
