@@ -23,6 +23,11 @@ from .program.losses import get_loss
 from .solvers import solve_convex_program
 
 
+def _network_objective(network, X, Y, s, loss, alpha):
+    """The objective (NC) of ``network`` on the rows ``X`` with encoded targets ``Y`` (SPEC §1)."""
+    return float(loss.value(network.output(X), Y, s) + network.penalty(alpha))
+
+
 def atomic_fit(fit):
     """Make ``fit`` atomic: on any exception (including ``KeyboardInterrupt``) the estimator keeps
     its previous fitted state, or stays unfitted.
@@ -161,7 +166,10 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
             fit_intercept=self.fit_intercept, hidden_bias=self.hidden_bias, tol=self.tol,
         )
         # network_ is the min-norm optimal network (SPEC §5): unique, hence solver-independent.
-        network, objective = optimal_set.min_norm_network(), optimal_set.objective
+        # objective_ is that network's (NC) evaluated on the fitted rows, not a value carried over
+        # from the optimal set: with badly scaled columns the two differed by up to 1e-4 (issue 14)
+        network = optimal_set.min_norm_network()
+        objective = _network_objective(network, X_fit, Y_fit, s, loss, self.alpha)
         if objective <= fit.objective + self.tol * abs(fit.objective):
             gap = objective - certificate.lower_bound  # the dual bound holds for every network
             certificate = replace(certificate, primal=objective, dual_gap=gap, relative_gap=gap / max(abs(objective), np.finfo(float).tiny))
@@ -173,7 +181,10 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
                 "Refit with a smaller tol or a larger max_iter.",
                 OptimalSetWarning,
             )
-            network, objective = fit.solution.to_network(), fit.objective
+            network = fit.solution.to_network()
+            objective = _network_objective(network, X_fit, Y_fit, s, loss, self.alpha)
+            gap = objective - certificate.lower_bound
+            certificate = replace(certificate, primal=objective, dual_gap=gap, relative_gap=gap / max(abs(objective), np.finfo(float).tiny))
         fitted = dict(
             optimal_set_=optimal_set,
             invariances_=Invariances(optimal_set),

@@ -452,3 +452,17 @@ def test_fitted_estimator_holds_no_copy_of_the_training_data():
 
     walk(reg, "reg")
     assert not found, found
+
+
+def test_objective_is_the_returned_networks_on_badly_scaled_data():
+    """Found by tests/test_fuzz.py: with a column ×1e6 the reported objective_ was the optimal set's
+    value, 1e-4 away from that of network_; it is now evaluated on network_ itself."""
+    X = np.array([[-1.04305595e-01, -6.18862562e05], [3.57873924e-02, -7.56844688e04],
+                  [4.40856576e-01, -1.01927988e06], [4.40634876e-01, -2.38795725e06]], dtype=np.float32)
+    labels = np.array([0, 1, 0, 1])[np.argsort([-0.0993, -0.0993, -0.0982, 0.0443], kind="stable")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # not certified: a ConvergenceWarning says so
+        clf = ConvexReLUClassifier(alpha=1e-3, n_arrangements=20, random_state=0, max_iter=300).fit(X, labels)
+    value = clf.network_.objective(X.astype(float), np.where(labels == 1, 1.0, -1.0), 1e-3, loss="log_loss")
+    assert clf.objective_ == pytest.approx(value, rel=1e-12)
+    assert clf.certificate_.primal == pytest.approx(value, rel=1e-12)
