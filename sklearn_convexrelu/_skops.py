@@ -6,13 +6,22 @@ package is made of numpy arrays, Python primitives and containers, and the plain
 listed in :data:`TRUSTED_TYPES`: none defines ``__reduce__`` or ``__setstate__``, so loading one
 only creates the object and sets its attributes (themselves audited), as for scikit-learn's
 estimators. Importing the package adds these names to skops's default trusted list, so
+``skops.io.load`` loads a fitted estimator without ``trusted=``. skops is not imported for this
+(it imports every scikit-learn estimator, seconds): the names are registered when skops is
+imported, before or after this package.
 
-    >>> import sklearn_convexrelu  # doctest: +SKIP
-    >>> estimator = skops.io.load("model.skops")  # doctest: +SKIP
-
-loads a fitted estimator without ``trusted=``. skops is not imported for this (it imports every
-scikit-learn estimator, seconds): the names are registered when skops is imported, before or
-after this package.
+Examples
+--------
+>>> import numpy as np
+>>> import skops.io
+>>> from sklearn_convexrelu import ConvexReLURegressor
+>>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+>>> reg = ConvexReLURegressor(alpha=0.1).fit(X, [0.0, 1.0, 0.0, 1.0])
+>>> skops.io.get_untrusted_types(data=skops.io.dumps(reg))
+[]
+>>> loaded = skops.io.loads(skops.io.dumps(reg))
+>>> bool(np.array_equal(loaded.predict(X), reg.predict(X)))
+True
 """
 
 import importlib.abc
