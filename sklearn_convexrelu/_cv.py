@@ -32,7 +32,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseConvexReLU
+from ._base import _BaseConvexReLU, atomic_fit
 from ._classifier import ConvexReLUClassifier, _has_probabilities
 from ._path import _alpha_grid, _alpha_max, _check_alphas, _path_encoded
 from ._preparation import arrangement_mode, check_sample_weight, encode_classes, encode_values, prepare
@@ -174,6 +174,7 @@ class _BaseConvexReLUCV(BaseEstimator, metaclass=ABCMeta):
         alpha_max = _alpha_max(X_aug, arrangements.patterns, Y_fit, s, loss, self.fit_intercept)
         return _alpha_grid(alpha_max, self.alphas, self.eps)
 
+    @atomic_fit  # a failed fit (a fold, the refit, Ctrl-C) keeps the previous fitted state
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, **params):
         """Choose ``alpha`` by cross-validation on the path, then refit on all the data.

@@ -466,3 +466,23 @@ def test_objective_is_the_returned_networks_on_badly_scaled_data():
     value = clf.network_.objective(X.astype(float), np.where(labels == 1, 1.0, -1.0), 1e-3, loss="log_loss")
     assert clf.objective_ == pytest.approx(value, rel=1e-12)
     assert clf.certificate_.primal == pytest.approx(value, rel=1e-12)
+
+
+def test_failed_cv_refit_keeps_the_previous_fit(monkeypatch):
+    from sklearn_convexrelu import ConvexReLUClassifierCV
+
+    X, y = _binary(n=16)
+    cv = ConvexReLUClassifierCV(alphas=3, cv=2, random_state=0).fit(X, y)
+    before, expected = _fitted_state(cv), cv.predict(X)
+
+    def explode(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    import sklearn_convexrelu._cv as cv_module
+
+    monkeypatch.setattr(cv_module, "_path_encoded", explode)
+    X_new, y_new = _binary(seed=1, labels=(5, 9), n=16)
+    with pytest.raises(KeyboardInterrupt):
+        cv.fit(np.column_stack([X_new, X_new[:, :1]]), y_new)
+    assert all(_fitted_state(cv)[k] is v for k, v in before.items()) and _fitted_state(cv).keys() == before.keys()
+    np.testing.assert_array_equal(cv.predict(X), expected)
