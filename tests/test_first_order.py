@@ -360,3 +360,26 @@ def test_bounded_qp_resolves_gradients_to_the_given_tol():
     assert _bounded_qp(H, b, free, np.zeros(2), max_iter=10)[1] == 0.0
     x = _bounded_qp(H, b, free, np.zeros(2), max_iter=10, tol=1e-12)
     np.testing.assert_allclose(x, [1e2, 1e-9])
+
+
+def test_active_blocks_point_along_their_optimal_directions():
+    """SPEC §5: at the optimum each active block is parallel to ``Π_{K_i}(σ X̃ᵀ D_i r*)`` with norm
+    alpha. Checked against cvxpy's projections at gap 1e-7, which needs the blocks' directions
+    turned (merge + Newton polish), not only rescaled atoms."""
+    X, y = _check_like_regression(n=40, n_features=3)
+    arrangements = sample_arrangements(X, 150, random_state=1)
+    X_aug = _augment(X, True)
+    loss = get_loss("squared_error", 1)
+    solver = FirstOrderSolver(X_aug, arrangements.patterns, y[:, None], np.ones(y.size), loss, fit_intercept=True,
+                              generators=arrangements.generators)
+    result = solver.solve(1e-3, tol=1e-7)
+    assert result.converged and result.gap <= 1e-7
+    r = solver.residual()[:, 0]
+    blocks = np.stack([result.blocks_pos[0], result.blocks_neg[0]])  # (2, d, P)
+    for side, i in zip(*np.nonzero(np.linalg.norm(blocks, axis=1).T.T > 0)):
+        sign = 1.0 if side == 0 else -1.0
+        a = sign * X_aug.T @ (arrangements.patterns[:, i] * r)
+        projection = _cvxpy_projection(X_aug, arrangements.patterns[:, i], a)
+        assert np.linalg.norm(projection) == pytest.approx(1e-3, rel=1e-6)
+        direction = blocks[side, :, i] / np.linalg.norm(blocks[side, :, i])
+        np.testing.assert_allclose(direction, projection / np.linalg.norm(projection), atol=1e-3)
