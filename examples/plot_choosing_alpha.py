@@ -29,9 +29,11 @@ from sklearn.model_selection import GridSearchCV, KFold, train_test_split
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from sklearn_convexrelu import ConvexReLURegressor, ConvexReLURegressorCV
 
+limits = threadpool_limits(1)  # one BLAS/OpenMP thread: the fit times below compare like with like
 X, y = load_diabetes(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
 print(f"{len(y_train)} training and {len(y_test)} test samples, {X.shape[1]} features; "
@@ -134,3 +136,4 @@ for k, n in enumerate(names):
     axes[2].text(test_scores[n], k, f" {test_scores[n]:.3f}", va="center", fontsize=8)
 fig.tight_layout()
 plt.show()
+limits.restore_original_limits()
