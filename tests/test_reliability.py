@@ -209,11 +209,18 @@ def test_overflowing_features_are_refused():
         convex_relu_path(X, y, alphas=2)
 
 
+def _tiny_program():
+    """Data whose exact program is small enough for solver='auto' to choose cvxpy."""
+    X = np.linspace(-1, 1, 6)[:, None]
+    return X, np.abs(X[:, 0])
+
+
 def test_auto_uses_the_first_order_solver_without_conic_solvers(monkeypatch):
     import sklearn_convexrelu.solvers.cvxpy_solver as cvxpy_solver
 
+    X, y = _tiny_program()
+    assert ConvexReLURegressor(alpha=1e-2, arrangements="exact").fit(X, y).solver_.startswith("cvxpy")
     monkeypatch.setattr(cvxpy_solver, "_SOLVER_CHAIN", ("NOT_A_SOLVER",))
-    X, y = _smooth()
     reg = ConvexReLURegressor(alpha=1e-2, arrangements="exact").fit(X, y)
     assert reg.solver_ == "first_order" and reg.certificate_.certified
     with pytest.raises(RuntimeError, match="none of NOT_A_SOLVER is installed"):
@@ -226,8 +233,9 @@ def test_auto_falls_back_to_the_first_order_solver_when_cvxpy_fails(monkeypatch)
     def fail(self, *args, **kwargs):
         raise RuntimeError("The convex program could not be solved: numerical failure")
 
+    X, y = _tiny_program()
+    assert ConvexReLURegressor(alpha=1e-2, arrangements="exact").fit(X, y).solver_.startswith("cvxpy")
     monkeypatch.setattr(solvers.CvxpyProgram, "solve", fail)
-    X, y = _smooth()
     reg = ConvexReLURegressor(alpha=1e-2, arrangements="exact").fit(X, y)
     assert reg.solver_ == "first_order" and reg.certificate_.certified
     with pytest.raises(RuntimeError, match="could not be solved"):
