@@ -122,6 +122,7 @@ def test_classifier_properties(data, log_alpha, n_classes, loss, arrangements):
     clf = ConvexReLUClassifier(
         alpha=10.0**log_alpha, loss=loss, arrangements=arrangements, n_arrangements=20, random_state=0, max_iter=300,
     )
+    n_classes = np.unique(labels).size  # fewer samples than classes: fewer classes
     encoded = np.where(labels == 1, 1.0, -1.0) if n_classes == 2 else labels
     if loss == "squared_error" and n_classes > 2:
         encoded = np.eye(n_classes)[labels]
