@@ -399,7 +399,9 @@ def test_refinement_makes_an_interior_point_dual_decisive():
     assert opt.solver_accuracy > 1e-3 and opt.refined and opt.accuracy < 1e-7
     other = fits["first_order"].optimal_set_
     assert opt.n_atoms == other.n_atoms and opt.dimension == other.dimension
-    assert np.isclose(opt.mass, other.mass, rtol=1e-7)
+    # mass = penalty / alpha: at this near-interpolating alpha (6e-5) a relative gap of 1e-9 leaves
+    # the penalty, hence the mass, determined to about 1e-5 only (the loss compensates)
+    assert np.isclose(opt.mass, other.mass, rtol=1e-4)
     first, second = fits["cvxpy"].network_, fits["first_order"].network_
     assert first.n_neurons == second.n_neurons
     assert np.allclose(first.output(X), second.output(X), rtol=0, atol=1e-6)
@@ -508,3 +510,21 @@ def test_an_optimal_set_that_misses_the_fit_warns_with_its_own_class(monkeypatch
     solver_network = est.convex_solution_.to_network()
     assert np.array_equal(est.network_.hidden_weights, solver_network.hidden_weights)
     assert np.isclose(est.objective_, solver_network.objective(X, y, 1e-2), rtol=1e-10)
+
+
+def test_a_failing_refinement_keeps_the_solver_dual(monkeypatch):
+    # The re-solve that refines an interior-point dual is an attempt: if it fails (as the cone
+    # projection does on a column scaled by 1e8), the optimal set is built from the solver's dual.
+    import sklearn_convexrelu.optimal_set._set as set_module
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("Projection onto an activation cone failed: Clarabel status 'optimal_inaccurate'.")
+
+    monkeypatch.setattr(set_module, "resolve_first_order", failing)
+    name, X, y, alpha = next(_regression_problems())  # Clarabel's dual misses by ~1e-2: refinement wanted
+    est = ConvexReLURegressor(alpha=alpha, arrangements="exact", solver="cvxpy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # without the refinement the set may not describe the fit
+        est.fit(X, y)
+    assert np.isfinite(est.objective_) and np.all(np.isfinite(est.predict(X)))
+    assert est.optimal_set_.solver_accuracy > 1e-3

@@ -500,10 +500,14 @@ def _best_dual(program, arrangements, blocks, intercept, prediction, tol):
             best, objective, refined = (candidate_prediction, candidate_blocks, candidate_intercept, accuracy), value, True
 
     if best[3] > max(REFINE_TRIGGER, tol) and blocks.any():
-        _, candidate_prediction, candidate_blocks, candidate_intercept = resolve_first_order(
-            X_aug, arrangements, Y, s, loss, alpha, blocks, intercept, fit_intercept=program.fit_intercept, tol=tol,
-        )
-        consider(candidate_prediction, candidate_blocks, candidate_intercept)
+        try:
+            _, candidate_prediction, candidate_blocks, candidate_intercept = resolve_first_order(
+                X_aug, arrangements, Y, s, loss, alpha, blocks, intercept, fit_intercept=program.fit_intercept, tol=tol,
+            )
+        except (RuntimeError, np.linalg.LinAlgError):
+            pass  # the re-solve is an attempt: on data it cannot handle (e.g. a column ×1e8) keep the solver's dual
+        else:
+            consider(candidate_prediction, candidate_blocks, candidate_intercept)
     if best[3] > ACCURACY_FLOOR and best[3] < ACCURACY_CAP:
         R = program.dual_vector(best[0])
         newton = refine_prediction(X_aug, patterns, Y, s, loss, alpha, best[1], best[2], program.fit_intercept, R, best[3])

@@ -12,6 +12,8 @@ round is a solve on the face plus one product ``X̃ u`` that finds the most viol
 of a previous call (e.g. the same block one solver iteration earlier) are the warm start.
 """
 
+import warnings
+
 import numpy as np
 
 from .._nnls import nnls
@@ -77,9 +79,14 @@ def _single_projection(X_aug, pattern, a):
 
     v = cp.Variable(a.size)
     problem = cp.Problem(cp.Minimize(cp.sum_squares(v - a)), [A @ v >= 0])
-    problem.solve(solver="CLARABEL")
+    with warnings.catch_warnings():  # the status is checked below: cvxpy's "may be inaccurate" says no more
+        warnings.simplefilter("ignore", UserWarning)
+        problem.solve(solver="CLARABEL")
     if problem.status != cp.OPTIMAL:
-        raise RuntimeError(f"Projection onto an activation cone failed: Clarabel status {problem.status!r}.")
+        raise RuntimeError(
+            f"Projection onto an activation cone failed: Clarabel status {problem.status!r}. The data are "
+            "badly conditioned (e.g. feature scales differing by many orders of magnitude): standardise X."
+        )
     return np.asarray(v.value, dtype=float)
 
 
