@@ -404,7 +404,8 @@ def test_refinement_makes_an_interior_point_dual_decisive():
     assert np.isclose(opt.mass, other.mass, rtol=1e-4)
     first, second = fits["cvxpy"].network_, fits["first_order"].network_
     assert first.n_neurons == second.n_neurons
-    assert np.allclose(first.output(X), second.output(X), rtol=0, atol=1e-6)
+    # the prediction is unique but known only to √(2 n δ L*) ≈ 1e-5 from relative gaps δ ~ 3e-9
+    assert np.allclose(first.output(X), second.output(X), rtol=0, atol=3e-5)
 
 
 def test_cv_estimator_on_its_docstring_data_raises_no_warning():
