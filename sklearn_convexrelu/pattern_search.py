@@ -31,7 +31,7 @@ from .arrangements import Arrangements, _augment, sample_arrangements
 from .program.operators import adjoint
 from .solvers._cone_projection import ConeProjector
 from .solvers._threads import blas_threads
-from .solvers.first_order import FirstOrderSolver
+from .solvers.first_order import _ILL_ADVICE, _ILL_SCALED, FirstOrderSolver
 
 __all__ = ["PatternSearch", "search_arrangements"]
 
@@ -73,7 +73,8 @@ class PatternSearch:
         Objective (NC) of the seed network (``None`` without one): the fit's objective is at most this.
     stopped : str
         Why the search stopped: ``"no violated pattern found"`` (neither the ascent nor gradient steps
-        from the solution found a better pattern), ``"improvement below tolerance"``, or a budget.
+        from the solution found a better pattern), ``"improvement below tolerance"``, a budget, or
+        ``"ill-conditioned X, ..."`` (column scales too far apart for the solver, no rounds run).
     """
 
     n_sampled: int
@@ -349,6 +350,9 @@ def search_arrangements(
         n_random = int(max(8, min(n_random, _ASCENT_WORK / (4 * K * _ASCENT_STEPS * X_aug.size))))
         n_found, n_rounds, stopped = 0, 0, "round budget"
         while True:
+            if solver.scale_ratio > _ILL_SCALED:  # its solves cannot resolve the dual constraints
+                stopped = f"ill-conditioned X, {_ILL_ADVICE}"
+                break
             if n_rounds == _MAX_ROUNDS or solver.shape[2] >= max_patterns:
                 stopped = "round budget" if n_rounds == _MAX_ROUNDS else "pattern budget"
                 break

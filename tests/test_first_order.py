@@ -1,6 +1,7 @@
 """The first-order solver: agreement with cvxpy, certified gaps, warm starts, exact projections (SPEC §7, §10.2)."""
 
 import itertools
+import warnings
 
 import cvxpy as cp
 import numpy as np
@@ -9,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_convexrelu import ConvexReLUClassifier, ConvexReLURegressor
 from sklearn_convexrelu.arrangements import _augment, enumerate_arrangements, sample_arrangements
+from sklearn_convexrelu.exceptions import OptimalSetWarning
 from sklearn_convexrelu.program.losses import get_loss
 from sklearn_convexrelu.solvers import CvxpyProgram, FirstOrderSolver, solve_convex_program, solve_first_order
 from sklearn_convexrelu.solvers._cone_projection import ConeProjector
@@ -383,3 +385,52 @@ def test_active_blocks_point_along_their_optimal_directions():
         assert np.linalg.norm(projection) == pytest.approx(1e-3, rel=1e-6)
         direction = blocks[side, :, i] / np.linalg.norm(blocks[side, :, i])
         np.testing.assert_allclose(direction, projection / np.linalg.norm(projection), atol=1e-3)
+
+
+def _badly_scaled(scale, n=20):
+    """Issue 14 item 2: n = 20, two features, one column multiplied by ``scale``."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, 2))
+    y = np.sin(X[:, 0]) + X[:, 1]
+    X[:, 1] *= scale
+    return X, y
+
+
+@pytest.mark.parametrize("scale", [1e6, 1e8, 1e12])
+def test_badly_scaled_features_stop_early_and_say_what_to_do(scale):
+    """Work bounded in iterations and atoms (not wall time): at most _ILL_ITERATIONS iterations of at
+    most n + K new atoms, whatever max_iter, and a status that says what to do."""
+    from sklearn_convexrelu.solvers.first_order import _ILL_ITERATIONS
+
+    X, y = _badly_scaled(scale)
+    arrangements = enumerate_arrangements(X, hidden_bias=True)
+    solver = FirstOrderSolver(_augment(X, True), arrangements.patterns, y[:, None], np.ones(20), get_loss("squared_error", 1),
+                              fit_intercept=True, generators=arrangements.generators)
+    for max_iter in (20, 1000):
+        result = solver.solve(1e-3, max_iter=max_iter)
+        assert result.n_iter <= min(max_iter, _ILL_ITERATIONS)
+        assert solver.n_atoms_added_ <= result.n_iter * max(32, 21)
+        assert "standardise X (StandardScaler) or raise alpha" in result.status
+        assert not result.converged and 0 <= result.gap <= 1  # a valid certificate of what was reached
+    with pytest.warns(ConvergenceWarning, match=r"standardise X \(StandardScaler\) or raise alpha"):
+        with warnings.catch_warnings():  # the optimal set of an uncertified fit may warn too
+            warnings.simplefilter("ignore", OptimalSetWarning)
+            ConvexReLURegressor(solver="first_order", random_state=0).fit(X, y)
+
+
+def test_badly_scaled_features_with_a_large_alpha_are_still_solved():
+    # the zero network is optimal: certified whatever the scales (the check is κ ≤ alpha at r = y − ȳ)
+    X, y = _badly_scaled(1e6)
+    X_aug = _augment(X, True)
+    alpha = 2 * np.abs(X_aug.T @ (y - y.mean())).sum() / y.size  # above every ‖X̃ᵀ D r‖
+    reg = ConvexReLURegressor(alpha=alpha, solver="first_order", random_state=0).fit(X, y)
+    assert reg.certificate_.certified and reg.n_neurons_ == 0
+
+
+def test_moderately_scaled_features_converge():
+    X, y = _badly_scaled(1e4)
+    arrangements = enumerate_arrangements(X, hidden_bias=True)
+    fit = _solve(X, y[:, None], np.ones(20), "squared_error", 1e-3, "first_order", arrangements, tol=1e-6)
+    reference = _solve(X, y[:, None], np.ones(20), "squared_error", 1e-3, "cvxpy", arrangements, tol=1e-8)
+    assert fit.raw.converged and fit.certificate.relative_gap <= 1e-6
+    assert fit.certificate.lower_bound <= reference.objective * (1 + 1e-9)

@@ -135,3 +135,14 @@ def test_default_estimator_searches_and_never_loses_to_its_seed(Estimator):
     assert np.isclose(model.network_.objective(X, target, 1e-2, loss=model.loss), model.objective_, rtol=1e-9)
     assert model.objective_ <= search.seed_objective * (1 + model.tol)  # network_ is optimal to tol
     assert ConvexReLURegressor(arrangements="sample").fit(X[:, :1], y).pattern_search_ is None
+
+
+def test_ill_conditioned_features_stop_the_search_with_the_reason():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    y = np.sin(X[:, 0]) + X[:, 1]
+    X[:, 2] *= 1e6
+    _, solver, report = search_arrangements(X, y[:, None], np.ones(30), get_loss("squared_error", 1), 1e-3,
+                                            n_arrangements=20, random_state=0)
+    assert report.n_rounds == 0 and report.stopped.startswith("ill-conditioned X")
+    assert "standardise X (StandardScaler) or raise alpha" in str(report)

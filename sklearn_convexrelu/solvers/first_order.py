@@ -71,6 +71,25 @@ _IDLE_ROUNDS = 5
 # (near-degenerate, interpolating fits).
 _STALL_ITERATIONS, _PROGRESS = 10, 1e-13
 _MERGE = True
+# Atoms added per iteration at most max(_MIN_NEW_ATOMS, n_samples + n_outputs): with the merging the
+# working set stays near the active blocks, so an iteration's work is bounded and max_iter bounds
+# the time.
+# Ill-conditioning (SPEC §4 needs κ resolved to tol · alpha): the fits of unit directions scale with
+# the columns of X̃, the restricted Hessian with their squares, so as the column scales ρ of X̃ part
+# its small-scale directions sink towards the ridge (ρ² _RIDGE → 1 at ρ = 1e5). Measured on n = 20,
+# 2 features, one column ×10^k: ρ = 8e3 converges (360 iterations), ρ = 8e4 stays at gap ~1 after
+# 1000. Beyond _ILL_SCALED the solve gets _ILL_ITERATIONS iterations (enough when alpha is large)
+# and otherwise stops saying what to do. Beyond _UNRESOLVABLE the cone projections themselves lose their precision:
+# no iterations, κ bounded by the norms ‖X̃ᵀ D_i r‖ (a valid, looser certificate).
+_ILL_SCALED, _ILL_ITERATIONS, _UNRESOLVABLE = 3e4, 50, 1e8
+_ILL_ADVICE = "standardise X (StandardScaler) or raise alpha"
+
+
+def column_scale_ratio(X_aug):
+    """Ratio of the largest to the smallest root-mean-square of the nonzero columns of ``X̃``."""
+    scales = np.sqrt(np.mean(np.square(X_aug), axis=0))
+    scales = scales[scales > 0]
+    return float(scales.max() / scales.min()) if scales.size else 1.0
 # Direction polish (:meth:`FirstOrderSolver._polish_directions`): at most this many variables
 # (active blocks × n_dims), once the relative gap is below _POLISH_GAP; a row is on a block's face
 # when its slack is below _FACE ‖x̃_j‖ ‖w_b‖.
@@ -267,6 +286,8 @@ class FirstOrderSolver:
         self._mask = patterns.astype(float)
         self._projector = ConeProjector(X_aug, patterns, generators)
         self.state_ = None
+        self.scale_ratio = column_scale_ratio(X_aug)
+        self.n_atoms_added_ = 0
 
     def extend(self, patterns, generators=None):
         """Append patterns (columns) to the program; the current solution stays a warm start.
@@ -601,11 +622,14 @@ class FirstOrderSolver:
 
     # -- dual scan and certificate --------------------------------------------------------------
 
-    def _scan(self, R, alpha, n_wanted):
+    def _scan(self, R, alpha, n_wanted, enter=1.0):
         """κ of the blocks that may exceed ``alpha`` (SPEC §4), most promising first.
 
-        Returns the exact ``κ`` of the violated blocks found (at most about ``n_wanted`` beyond the
-        largest), their keys and projected directions, and ``κ_max`` (exact when it exceeds alpha).
+        Returns the exact ``κ`` of the violated blocks found (at most about ``n_wanted`` above
+        ``alpha · enter`` beyond the largest), their keys and projected directions, and ``κ_max``
+        (exact when it exceeds alpha). Only blocks above ``alpha · enter`` count towards
+        ``n_wanted``: the active blocks sit at ``κ ≈ alpha`` and must not end the scan before the
+        blocks that can enter are reached.
         """
         K, d, P = self.shape
         A = self._adjoint(R)  # (K, d, P)
@@ -615,13 +639,13 @@ class FirstOrderSolver:
         norms = norms.reshape(-1)  # (K·P,)
         order = np.argsort(-norms)
         order = order[norms[order] > alpha]
-        found_keys, found_kappas, found_dirs = [], [], []
+        found_keys, found_kappas, found_dirs, n_entering = [], [], [], 0
         # blocks never projected have κ ≤ ‖X̃ᵀ D_i r‖ ≤ alpha, or ≤ the norm at which the scan stops
         kappa_max = float(norms.max(initial=0.0)) if order.size == 0 else 0.0
         chunk = max(128, n_wanted)  # (output, pattern) pairs: two blocks each
         for start in range(0, order.size, chunk):
             flat = order[start : start + chunk]  # k·P + i, by decreasing ‖X̃ᵀ D_i r_k‖
-            if sum(map(len, found_keys)) >= n_wanted:  # enough atoms: bound the rest by their norms
+            if n_entering >= n_wanted:  # enough atoms: bound the rest by their norms
                 kappa_max = max(kappa_max, float(norms[flat[0]]))
                 break
             k, i = flat // P, flat % P
@@ -643,6 +667,7 @@ class FirstOrderSolver:
             if self._allowed is not None:  # disallowed blocks are no dual constraints
                 kappas = np.where(self._allowed[keys], kappas, 0.0)
             violated = exact & (kappas > alpha)
+            n_entering += np.count_nonzero(violated & (kappas > alpha * enter))
             found_keys.append(keys[violated])
             found_kappas.append(kappas[violated])
             found_dirs.append(U[:, violated])
@@ -668,10 +693,10 @@ class FirstOrderSolver:
         state = self.state_ if state is None else state
         return dual_vector(self.loss, self.Y, self.s, self._predict(state), fit_intercept=self.fit_intercept)[2]
 
-    def _certify(self, state, alpha, n_wanted):
+    def _certify(self, state, alpha, n_wanted, enter=1.0):
         """Relative duality gap of the current point (SPEC §4) and the violated blocks."""
         def kappa_of(R):  # the solver's own scan: cached faces, exact κ only where atoms may enter
-            found = self._scan(R, alpha, n_wanted)
+            found = self._scan(R, alpha, n_wanted, enter)
             return found[3], found
 
         point = dual_point(self.loss, self.Y, self.s, alpha, self._predict(state), fit_intercept=self.fit_intercept, kappa_of=kappa_of)
@@ -741,6 +766,10 @@ class FirstOrderSolver:
 
     def _solve(self, alpha, tol, max_iter, init, warm_start, verbose):
         started = time.perf_counter()
+        self.n_atoms_added_ = 0
+        ratio = self.scale_ratio
+        if ratio > _UNRESOLVABLE and not self.gated:
+            return self._unresolvable(alpha, tol)
         if warm_start and init is None and self.state_ is not None:
             state = self.state_
         else:
@@ -748,12 +777,14 @@ class FirstOrderSolver:
         self.state_ = state
         if state.t.size:
             self._restricted_solve(state, alpha, tol)
+        ill_scaled = ratio > _ILL_SCALED
+        n_max = max(_MIN_NEW_ATOMS, self.X_aug.shape[0] + self.shape[0])
         enter = 1.0 + _ENTER * tol
         converged, stalled, gap, n_iter, primal = False, False, np.inf, 0, np.nan
         best, best_gap, flat = np.inf, np.inf, 0
         for n_iter in range(1, max_iter + 1):
-            n_wanted = max(_MIN_NEW_ATOMS, np.count_nonzero(state.t))
-            primal, gap, keys, kappas, directions, kappa_max = self._certify(state, alpha, n_wanted)
+            n_wanted = min(max(_MIN_NEW_ATOMS, np.count_nonzero(state.t)), n_max)
+            primal, gap, keys, kappas, directions, kappa_max = self._certify(state, alpha, n_wanted, enter)
             # no progress: neither the objective nor the certified gap improves
             flat = flat + 1 if primal > best - _PROGRESS * abs(best) and gap >= best_gap else 0
             best, best_gap = min(best, primal), min(best_gap, gap)
@@ -770,6 +801,8 @@ class FirstOrderSolver:
             if flat >= _STALL_ITERATIONS:  # report the gap reached
                 stalled = True
                 break
+            if ill_scaled and n_iter >= _ILL_ITERATIONS:
+                break
             new = np.argsort(-kappas)[:n_wanted]
             new = new[kappas[new] > alpha * enter]
             if new.size == 0:
@@ -778,11 +811,14 @@ class FirstOrderSolver:
                 enter = 1.0
                 continue
             self._add(state, keys[new], directions[:, new])
+            self.n_atoms_added_ += new.size
             self._restricted_solve(state, alpha, tol)
             if _MERGE and gap <= _POLISH_GAP and self._polish_directions(state, alpha):
                 self._restricted_solve(state, alpha, tol)
         self.objective_, self.relative_gap_ = primal, gap
         status = "converged" if converged else ("stalled" if stalled or n_iter < max_iter else "max_iter")
+        if ill_scaled and not converged:
+            status = self._ill_status()
         blocks_pos, blocks_neg = self.blocks(state)
         return SolveResult(
             blocks_pos=blocks_pos,
@@ -794,6 +830,39 @@ class FirstOrderSolver:
             converged=converged,
             objective=float(primal),
             gap=float(gap),
+        )
+
+
+    def _ill_status(self):
+        return (
+            f"ill-conditioned: the columns of X̃ differ in scale by a factor {self.scale_ratio:.1e} "
+            f"(> {_ILL_SCALED:.0e}), beyond which the restricted solves cannot resolve the dual "
+            f"constraints; {_ILL_ADVICE}"
+        )
+
+    def _unresolvable(self, alpha, tol):
+        """The solve of a problem whose column scales differ beyond ``_UNRESOLVABLE``: no iterations.
+
+        Returns the zero blocks with the optimal intercept (an ``init`` or warm start is not used:
+        projecting it onto its cones is itself unresolvable), certified with ``κ ≤ ‖X̃ᵀ D_i r‖``.
+        """
+        state = self._initial_state(None)
+        self.state_ = state
+
+        def kappa_bound(R):
+            return float(np.linalg.norm(self._adjoint(R), axis=1).max(initial=0.0)), None
+
+        point = dual_point(self.loss, self.Y, self.s, alpha, self._predict(state), fit_intercept=self.fit_intercept,
+                           kappa_of=kappa_bound)
+        primal = self.loss.value(point.prediction, self.Y, self.s)
+        gap = (primal - point.lower_bound) / max(abs(primal), np.finfo(float).tiny)
+        self.objective_, self.relative_gap_ = primal, gap
+        converged = gap <= tol
+        blocks_pos, blocks_neg = self.blocks(state)
+        return SolveResult(
+            blocks_pos=blocks_pos, blocks_neg=blocks_neg, intercept=state.c.copy(),
+            status=f"{self._ill_status()} (relative duality gap {gap:.3e})", n_iter=0, solver="first_order",
+            converged=bool(converged), objective=float(primal), gap=float(gap),
         )
 
 
