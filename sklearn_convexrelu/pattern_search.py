@@ -345,7 +345,8 @@ def search_arrangements(
             blocks = _seed_blocks(X_aug, seed[0], seed[1], seed[2], known, K, patterns.shape[1])
             init = (blocks[0], blocks[1], seed[3])
         round_tol = max(tol, 1e-3)
-        solver.solve(alpha, tol=round_tol, max_iter=max_iter, init=init, verbose=verbose > 1)
+        # rounds keep several atoms per block (merge=False): the ascent starts from all of them
+        solver.solve(alpha, tol=round_tol, max_iter=max_iter, init=init, verbose=verbose > 1, merge=tol >= round_tol)
         n_random = max(_MIN_STARTS, _STARTS_PER_DIM * d)
         n_random = int(max(8, min(n_random, _ASCENT_WORK / (4 * K * _ASCENT_STEPS * X_aug.size))))
         n_found, n_rounds, stopped = 0, 0, "round budget"
@@ -382,7 +383,7 @@ def search_arrangements(
                 known[key] = len(known)
             solver.extend(new_patterns, new_gates)
             n_found += new_patterns.shape[1]
-            solver.solve(alpha, tol=round_tol, max_iter=max_iter, warm_start=True, verbose=verbose > 1)
+            solver.solve(alpha, tol=round_tol, max_iter=max_iter, warm_start=True, verbose=verbose > 1, merge=tol >= round_tol)
             if before - solver.objective_ <= _MIN_IMPROVEMENT * abs(before):
                 stopped = "improvement below tolerance"
                 break

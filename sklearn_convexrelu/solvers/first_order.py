@@ -288,6 +288,7 @@ class FirstOrderSolver:
         self.state_ = None
         self.scale_ratio = column_scale_ratio(X_aug)
         self.n_atoms_added_ = 0
+        self._merging = _MERGE
 
     def extend(self, patterns, generators=None):
         """Append patterns (columns) to the program; the current solution stays a warm start.
@@ -475,7 +476,7 @@ class FirstOrderSolver:
         state.c = x[m:] if self.fit_intercept else state.c
         state.idle = np.where(state.t > 0, 0, state.idle + 1)
         state.keep(state.idle <= _IDLE_ROUNDS)
-        if _MERGE:
+        if self._merging:
             self._merge_blocks(state)
 
     def _merge_blocks(self, state):
@@ -736,7 +737,8 @@ class FirstOrderSolver:
         U = U / np.linalg.norm(U, axis=0)
         state.append(U, keys, self._fits(U, keys))
 
-    def solve(self, alpha, *, tol=1e-6, max_iter=1000, init=None, warm_start=False, verbose=False, n_jobs=None):
+    def solve(self, alpha, *, tol=1e-6, max_iter=1000, init=None, warm_start=False, verbose=False, n_jobs=None,
+              merge=True):
         """Solve for one ``alpha`` to relative duality gap ``tol``.
 
         Parameters
@@ -755,6 +757,10 @@ class FirstOrderSolver:
             Print one line per iteration: objective, relative gap, active patterns, atoms, time.
         n_jobs : int, default=None
             BLAS threads for the products over all patterns (``None``: the library default).
+        merge : bool, default=True
+            Merge each block's positive atoms into one and polish the active blocks' directions
+            (steps 4–5 of the module docstring). ``False`` keeps several atoms per block: the
+            pattern search's intermediate rounds use them as ascent starts.
 
         Returns
         -------
@@ -762,6 +768,7 @@ class FirstOrderSolver:
             ``status`` records the final relative gap; ``converged`` is ``True`` iff it is ≤ ``tol``.
         """
         with blas_threads(n_jobs):
+            self._merging = _MERGE and merge
             return self._solve(alpha, tol, max_iter, init, warm_start, verbose)
 
     def _solve(self, alpha, tol, max_iter, init, warm_start, verbose):
@@ -813,7 +820,7 @@ class FirstOrderSolver:
             self._add(state, keys[new], directions[:, new])
             self.n_atoms_added_ += new.size
             self._restricted_solve(state, alpha, tol)
-            if _MERGE and gap <= _POLISH_GAP and self._polish_directions(state, alpha):
+            if self._merging and gap <= _POLISH_GAP and self._polish_directions(state, alpha):
                 self._restricted_solve(state, alpha, tol)
         self.objective_, self.relative_gap_ = primal, gap
         status = "converged" if converged else ("stalled" if stalled or n_iter < max_iter else "max_iter")
