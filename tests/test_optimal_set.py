@@ -529,3 +529,17 @@ def test_a_failing_refinement_keeps_the_solver_dual(monkeypatch):
         est.fit(X, y)
     assert np.isfinite(est.objective_) and np.all(np.isfinite(est.predict(X)))
     assert est.optimal_set_.solver_accuracy > 1e-3
+
+
+def test_polytope_of_a_zero_target_is_the_origin():
+    # Σ c = 0 with c ≥ 0 leaves only c = 0, however dependent the atom fits (no division by the mass)
+    from sklearn_convexrelu.optimal_set._polytope import CoefficientPolytope
+
+    B = np.random.default_rng(0).standard_normal((6, 2))
+    polytope = CoefficientPolytope(np.hstack([B, -B, B]), np.zeros(6), 1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        start = polytope.min_norm_point()
+        vertices, _ = polytope.vertices(5, np.random.RandomState(0), start)
+        point = polytope.random_point(np.random.RandomState(0), start)
+    assert polytope.mass == 0 and not start.any() and not vertices.any() and not point.any()

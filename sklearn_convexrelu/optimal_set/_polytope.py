@@ -174,7 +174,7 @@ class CoefficientPolytope:
 
     def min_norm_point(self):
         """``argmin ‖c‖`` over 𝒞 (unique)."""
-        if self.dimension == 0:
+        if self.dimension == 0 or not self.mass > 0:  # Σ c = 0 with c ≥ 0: 𝒞 = {0}
             return self.clean(self.particular)
         free = self.free
         u = _least_distance(self.null_basis[free], -self.particular[free] / self.mass)
@@ -199,7 +199,7 @@ class CoefficientPolytope:
     def vertices(self, max_count, random_state, start):
         """Vertices (fewest positive coefficients first, at most ``max_count``) and whether all were
         enumerated; ``start`` (a point of 𝒞) is pruned to one vertex that is always included."""
-        if self.dimension == 0:
+        if self.dimension == 0 or not self.mass > 0:
             return start[None, :], True
         free = np.flatnonzero(self.free)
         complete = math.comb(free.size, self.dimension) <= MAX_BASES
@@ -238,7 +238,7 @@ class CoefficientPolytope:
 
     def random_point(self, rng, start):
         """A random point: hit-and-run from the Chebyshev centre (``start`` when 𝒞 is a point)."""
-        if self.dimension == 0:
+        if self.dimension == 0 or not self.mass > 0:
             return start.copy()
         N, point = self.null_basis[self.free], self.particular[self.free]
         u = self.center.copy()
