@@ -30,6 +30,10 @@ from .solvers import CvxpyProgram, FirstOrderSolver, solve_convex_program
 
 __all__ = ["ConvexReLUPath", "convex_relu_path"]
 
+# Largest program (cone rows 2·n·P·K) that cvxpy re-solves when the first-order solver of a
+# solver="auto" path misses tol at a point: about a minute of Clarabel (benchmarks/results/solver_auto.md).
+_FALLBACK_CVXPY_ROWS = 400_000
+
 
 @dataclass(frozen=True, eq=False)
 class ConvexReLUPath:
@@ -148,21 +152,35 @@ def _zero_point(X_aug, arrangements, Y, s, loss, alpha, *, fit_intercept, hidden
 
 def _solve_segment(
     X_aug, arrangements, Y, s, loss, alphas, *, fit_intercept, hidden_bias, solver, tol, max_iter, verbose,
+    reference_fallback=False,
 ):
     """Solve a decreasing run of ``alphas`` on one program (one joblib task), warm-starting each
-    point from the previous one (SPEC §7; the cvxpy program only skips recompilation)."""
+    point from the previous one (SPEC §7; the cvxpy program only skips recompilation).
+
+    With ``reference_fallback`` (``solver="auto"`` resolved to the first-order solver on the squared
+    loss), a point whose certified gap misses ``tol`` is re-solved by cvxpy, the reference, compiled
+    once on first need: the first-order solver can stall at small ``alpha`` on many patterns.
+    """
     if solver == "cvxpy":  # compiled once; every alpha re-solves the DPP program (SPEC §3)
         program = CvxpyProgram(X_aug, arrangements.patterns, Y, s, loss, fit_intercept=fit_intercept)
     else:  # keeps its caches (cone faces) across alphas
         program = FirstOrderSolver(
             X_aug, arrangements.patterns, Y, s, loss, fit_intercept=fit_intercept, generators=arrangements.generators,
         )
-    points, previous = [], None
+    common = dict(fit_intercept=fit_intercept, hidden_bias=hidden_bias, tol=tol, max_iter=max_iter, verbose=verbose)
+    points, previous, reference = [], None, None
     for alpha in alphas:
         fit = solve_convex_program(
-            X_aug, arrangements, Y, s, loss, alpha, fit_intercept=fit_intercept, hidden_bias=hidden_bias,
-            tol=tol, max_iter=max_iter, solver=solver, verbose=verbose, program=program, init=previous,
+            X_aug, arrangements, Y, s, loss, alpha, solver=solver, program=program, init=previous, **common,
         )
+        if reference_fallback and fit.certificate.relative_gap > tol:
+            if reference is None:
+                reference = CvxpyProgram(X_aug, arrangements.patterns, Y, s, loss, fit_intercept=fit_intercept)
+            retry = solve_convex_program(
+                X_aug, arrangements, Y, s, loss, alpha, solver="cvxpy", program=reference, fallback=True, **common,
+            )
+            if retry.certificate.relative_gap < fit.certificate.relative_gap:
+                fit = retry
         previous, raw = fit.solution, fit.raw
         points.append(_PathPoint(fit.solution, fit.objective, fit.certificate, raw.n_iter, raw.solver, raw.converged))
     return points
@@ -191,9 +209,22 @@ def _path_encoded(
         X, Y, sample_weight, arrangements=arrangements, n_arrangements=n_arrangements,
         max_arrangements=max_arrangements, hidden_bias=hidden_bias, random_state=random_state,
     )
+    requested, size = solver, (X_aug.shape[0], X_aug.shape[1], arrangements.n_patterns, Y.shape[1])
     solver = resolve_solver(solver, loss, X_aug.shape[0], arrangements.n_patterns, Y.shape[1])
     if solver == "cvxpy":
-        check_program_size(X_aug.shape[0], X_aug.shape[1], arrangements.n_patterns, Y.shape[1])
+        check_program_size(*size)
+    # solver="auto" on the squared loss: the first-order solver, warm-started along the grid, with
+    # cvxpy as the fallback of the points it does not certify to tol (when its program fits in memory)
+    n, _, P, K = size
+    reference_fallback = (
+        requested == "auto" and solver == "first_order" and loss == "squared_error"
+        and 2 * n * P * K <= _FALLBACK_CVXPY_ROWS
+    )
+    if reference_fallback:
+        try:
+            check_program_size(*size)
+        except ValueError:
+            reference_fallback = False
     loss = get_loss(loss, Y.shape[1])
     alpha_max = _alpha_max(X_aug, arrangements.patterns, Y_fit, s, loss, fit_intercept)
     alphas = _alpha_grid(alpha_max, alphas, eps) if isinstance(alphas, Integral) else _check_alphas(alphas)
@@ -207,7 +238,7 @@ def _path_encoded(
         solved = Parallel(n_jobs=n_jobs)(
             delayed(_solve_segment)(
                 X_aug, arrangements, Y_fit, s, loss, segment, solver=solver, max_iter=max_iter,
-                verbose=verbose > 1, **common,
+                verbose=verbose > 1, reference_fallback=reference_fallback, **common,
             )
             for segment in segments
         )
@@ -310,7 +341,7 @@ def convex_relu_path(
     solver : {"auto", "cvxpy", "first_order"}, default="auto"
         Solver of every point (see :func:`~sklearn_convexrelu.solvers.solve_convex_program`);
         ``"auto"`` is the estimators' rule (see :class:`ConvexReLURegressor`): ``"cvxpy"`` for the
-        squared loss on programs of at most 400,000 cone rows, ``"first_order"`` otherwise and
+        squared loss on programs of at most 8,000 cone rows, ``"first_order"`` otherwise and
         for ``log_loss``.
     tol : float, default=1e-6
         Relative duality-gap tolerance of every point.

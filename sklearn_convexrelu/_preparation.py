@@ -63,10 +63,17 @@ __all__ = [
 ]
 
 # solver="auto" uses cvxpy (interior point, ~1e-10 relative gaps) for the squared loss on programs
-# with at most this many cone rows 2·n·P·K (up to about a minute of Clarabel), and the first-order
-# solver beyond and for log_loss, where Clarabel's exponential cones are inaccurate at small alpha.
-# On default fits of scikit-learn's check data the first-order solver was slower than Clarabel.
-_AUTO_CVXPY_ROWS = 400_000
+# with at most this many cone rows 2·n·P·K, and the first-order solver beyond and for log_loss, where
+# Clarabel's exponential cones are inaccurate at small alpha. Measured crossover
+# (benchmarks/results/solver_auto.md: one solve + polish + certificate, one BLAS thread, alpha 1e-3,
+# tol 1e-6, same patterns): Clarabel is faster on small programs with many unknowns per sample
+# (p = 10, 20-50 gates, n = 30-100, 1,200-5,000 rows: 0.05-0.18 s against 0.2-0.8 s, 2 to 10 times);
+# from about 10,000 rows the first-order solver wins and the gap widens with size (n = 100, 100 gates,
+# 20,000 rows: 0.25 s against 0.97 s; n = 20 in 2-D, 381 exact patterns, 15,240 rows: 0.08 against
+# 0.26 s; 1-D, 399 exact patterns, 159,600 rows: 0.05 against 2.4 s; Clarabel takes more than a
+# minute from a few 10^5 rows), with objectives within tol (|Δ| ≤ 3e-7 relative) and certified gaps
+# below tol. All rows are noisy (a shared machine); the threshold sits between the two groups.
+_AUTO_CVXPY_ROWS = 8_000
 
 # Exact enumeration makes about 4,000 patterns a second on one core at n ≈ 100 (measured: 68,559
 # patterns of 60 points in R^3 in 9 s, 561,919 of 120 points in 137 s), and everything after it (the
@@ -278,11 +285,15 @@ def build_arrangements(X, mode, *, hidden_bias, n_arrangements, random_state):
 def resolve_solver(solver, loss, n_samples, n_patterns, n_outputs, *, searched=False):
     """The solver ``"auto"`` stands for (any other value is returned unchanged).
 
-    cvxpy for the squared loss on programs with at most ``_AUTO_CVXPY_ROWS`` cone rows
-    ``2 · n · P · K``; the first-order solver for larger programs, for ``log_loss`` (Clarabel's
-    exponential cones are inaccurate at small ``alpha``) and after a pattern search, whose
-    first-order solver already holds the solution to ``tol`` (one certifying pass), and when
-    neither Clarabel nor SCS is installed.
+    cvxpy (the reference, interior point) for the squared loss on programs with at most
+    ``_AUTO_CVXPY_ROWS`` = 8,000 cone rows ``2 · n · P · K``, where it is the faster of the two;
+    the first-order solver for larger programs (measured faster from about 10,000 rows, 4 to 50
+    times at 2·10⁴–2·10⁵ rows, with objectives within ``tol``: see the comment on
+    ``_AUTO_CVXPY_ROWS``), for ``log_loss`` (Clarabel's exponential cones are inaccurate at small
+    ``alpha``), after a pattern search, whose first-order solver already holds the solution to
+    ``tol`` (one certifying pass), and when neither Clarabel nor SCS is installed. A regularisation
+    path uses the same rule; there the first-order solver is also warm-started from the previous
+    ``alpha``.
     """
     if solver != "auto":
         return solver

@@ -56,7 +56,7 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
         products with the data and small dense subproblems), stopped when the certified relative
         duality gap is at most ``tol``; it scales to large programs and handles ``log_loss``
         precisely. ``"auto"`` uses cvxpy for the squared loss on exact or sampled patterns when the
-        program has at most 400,000 cone rows (``2 · n_samples · n_patterns · n_outputs``), and the
+        program has at most 8,000 cone rows (``2 · n_samples · n_patterns · n_outputs``), and the
         first-order solver otherwise (including after a pattern search, whose solver already holds
         the solution).
     tol : float, default=1e-6

@@ -187,3 +187,20 @@ def test_cv_rejects_a_pattern_search():
     X = np.linspace(-1, 1, 10)[:, None]
     with pytest.raises(ValueError, match="arrangements"):
         ConvexReLURegressorCV(arrangements="search").fit(X, X[:, 0])
+
+
+def test_regressor_cv_on_first_order_paths_equals_grid_search():
+    # 3 features, 50 gates, 100 rows a fold: beyond the cvxpy size of solver="auto", so the
+    # folds solve warm-started first-order paths; the scores agree with independent cold fits
+    rng = np.random.RandomState(8)
+    X = rng.uniform(-1, 1, size=(150, 3))
+    y = np.abs(X[:, 0]) - X[:, 1] * X[:, 2] + 0.1 * rng.randn(150)
+    folds = KFold(3, shuffle=True, random_state=0)
+    params = dict(arrangements="sample", n_arrangements=50, random_state=0)
+    alphas = [0.1, 0.03, 0.01, 0.003]
+    cv = ConvexReLURegressorCV(alphas=alphas, cv=folds, **params).fit(X, y)
+    search = GridSearchCV(ConvexReLURegressor(solver="cvxpy", **params), {"alpha": alphas}, cv=folds).fit(X, y)
+    assert cv.solver_ == "first_order"
+    assert cv.alpha_ == search.best_params_["alpha"]
+    np.testing.assert_allclose(cv.score_path_.mean(axis=1), search.cv_results_["mean_test_score"], atol=1e-4)
+    assert cv.objective_ == pytest.approx(search.best_estimator_.objective_, rel=2e-6)

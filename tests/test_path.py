@@ -179,3 +179,61 @@ def test_invalid_alphas(data_1d):
     for alphas in ([0.1, -1.0], [], 0):
         with pytest.raises(ValueError, match="alphas"):
             convex_relu_path(X, y, alphas=alphas)
+
+
+@pytest.fixture
+def data_3d():
+    """120 samples in 3 dimensions, 40 sampled gates: beyond the cvxpy size of ``solver="auto"``."""
+    rng = np.random.RandomState(7)
+    X = rng.uniform(-1, 1, size=(120, 3))
+    return X, np.abs(X[:, 0]) - X[:, 1] * X[:, 2] + 0.05 * rng.randn(120)
+
+
+def test_auto_path_is_first_order_and_equals_independent_fits(data_3d):
+    X, y = data_3d
+    params = dict(arrangements="sample", n_arrangements=40, random_state=0)
+    path = convex_relu_path(X, y, alphas=5, eps=1e-2, **params)
+    assert 2 * 120 * path.arrangements.n_patterns > 8000  # so the measured crossover picks first-order
+    assert set(path.solvers) <= {"alpha_max", "first_order"} and path.solvers[-1] == "first_order"
+    assert np.all(path.dual_gaps <= 1e-6 * path.objectives)
+    for alpha, objective in zip(path.alphas, path.objectives):
+        reference = ConvexReLURegressor(alpha=alpha, solver="cvxpy", **params).fit(X, y)  # cold, interior point
+        assert objective == pytest.approx(reference.objective_, rel=2e-6)
+
+
+def test_warm_and_cold_first_order_paths_give_the_same_objectives(data_3d, monkeypatch):
+    X, y = data_3d
+    params = dict(arrangements="sample", n_arrangements=40, random_state=0, solver="first_order")
+    inits = []
+    solve = path_module.solve_convex_program
+
+    def recording(*args, **kwargs):
+        inits.append(kwargs["init"])
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(path_module, "solve_convex_program", recording)
+    warm = convex_relu_path(X, y, alphas=6, eps=1e-2, **params)
+    assert inits[0] is None and all(init is not None for init in inits[1:])  # warm-started along the grid
+    cold = [convex_relu_path(X, y, alphas=[alpha], **params) for alpha in warm.alphas]
+    np.testing.assert_allclose(warm.objectives, [c.objectives[0] for c in cold], rtol=2e-6)
+    np.testing.assert_array_equal(warm.n_neurons > 0, [c.n_neurons[0] > 0 for c in cold])
+
+
+def test_auto_path_falls_back_to_cvxpy_where_first_order_misses_tol(data_3d, monkeypatch):
+    X, y = data_3d
+    solve = path_module.solve_convex_program
+
+    def starved(*args, **kwargs):  # the first-order solver stops after one iteration, uncertified
+        if kwargs["solver"] == "first_order":
+            kwargs["max_iter"] = 1
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(path_module, "solve_convex_program", starved)
+    path = convex_relu_path(X, y, alphas=4, eps=1e-2, arrangements="sample", n_arrangements=40, random_state=0)
+    assert all(solver.startswith("cvxpy") for solver in path.solvers[1:])
+    assert all(certificate.relative_gap <= 1e-6 for certificate in path.certificates)
+    # an explicit solver is never replaced
+    with pytest.warns(ConvergenceWarning):
+        explicit = convex_relu_path(X, y, alphas=4, eps=1e-2, arrangements="sample", n_arrangements=40,
+                                    random_state=0, solver="first_order")
+    assert set(explicit.solvers[1:]) == {"first_order"}
