@@ -195,7 +195,7 @@ def test_memory_guard_refuses_oversized_programs(monkeypatch):
     X, y = _wave()
     monkeypatch.setattr(preparation, "_available_memory", lambda: 10_000_000)
     with pytest.raises(ValueError, match="needs about .* GB.*first_order"):
-        ConvexReLURegressor(arrangements="exact").fit(X, y)
+        ConvexReLURegressor(arrangements="exact", solver="cvxpy").fit(X, y)
 
 
 def test_binary_classifier_api():
