@@ -170,21 +170,24 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
         # from the optimal set: with badly scaled columns the two differed by up to 1e-4 (issue 14)
         network = optimal_set.min_norm_network()
         objective = _network_objective(network, X_fit, Y_fit, s, loss, self.alpha)
-        if objective <= fit.objective + self.tol * abs(fit.objective):
-            gap = objective - certificate.lower_bound  # the dual bound holds for every network
-            certificate = replace(certificate, primal=objective, dual_gap=gap, relative_gap=gap / max(abs(objective), np.finfo(float).tiny))
-        else:
+        solver_network = fit.solution.to_network()
+        solver_objective = _network_objective(solver_network, X_fit, Y_fit, s, loss, self.alpha)
+        tiny = np.finfo(float).tiny
+        if objective > solver_objective + self.tol * abs(solver_objective):
             warnings.warn(
                 f"The min-norm network of the optimal set has objective {objective:.9g}, above the "
-                f"solver's {fit.objective:.9g} by more than tol={self.tol:.1e} (relative): the optimal "
+                f"solver's {solver_objective:.9g} by more than tol={self.tol:.1e} (relative): the optimal "
                 "set does not describe this fit to its tolerance, and network_ is the solver's network. "
                 "Refit with a smaller tol or a larger max_iter.",
                 OptimalSetWarning,
             )
-            network = fit.solution.to_network()
-            objective = _network_objective(network, X_fit, Y_fit, s, loss, self.alpha)
-            gap = objective - certificate.lower_bound
-            certificate = replace(certificate, primal=objective, dual_gap=gap, relative_gap=gap / max(abs(objective), np.finfo(float).tiny))
+            network, objective = solver_network, solver_objective
+        elif objective > solver_objective and (objective - certificate.lower_bound) > self.tol * abs(objective):
+            # within tol of the solver's network, but it would take the certified gap above tol:
+            # keep the solver's network, so that the certificate says what the solve achieved
+            network, objective = solver_network, solver_objective
+        gap = objective - certificate.lower_bound  # the dual bound holds for every network
+        certificate = replace(certificate, primal=objective, dual_gap=gap, relative_gap=gap / max(abs(objective), tiny))
         fitted = dict(
             optimal_set_=optimal_set,
             invariances_=Invariances(optimal_set),

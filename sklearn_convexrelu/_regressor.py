@@ -84,9 +84,11 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
         does not depend on the solver, on its starting point or on the order of the patterns, and
         it keeps every symmetry of the data; it merges the duplicate blocks a solver spreads over
         neighbouring cones into one neuron per atom. For the fewest neurons use
-        ``optimal_set_.minimal_network()``. (When the optimal set cannot
-        reproduce the solver's objective within ``tol``, e.g. after a ``ConvergenceWarning``,
-        it is the solver's network and a warning says so.)
+        ``optimal_set_.minimal_network()``. (It is the solver's network when the optimal set
+        cannot reproduce the solver's objective within ``tol``, e.g. after a
+        ``ConvergenceWarning``, and an ``OptimalSetWarning`` says so; and, silently, when the
+        min-norm network is within ``tol`` of the solver's but would leave the certified gap
+        above ``tol``.)
     coefs_ : list of ndarray
         ``[W (n_features_in_, n_neurons_), A (n_neurons_, n_outputs_)]``, ``MLPRegressor``'s layout.
     intercepts_ : list of ndarray
