@@ -476,7 +476,7 @@ def _convex_value(program, prediction, blocks):
     return program.loss.value(prediction, program.Y, program.s) + program.alpha * float(np.linalg.norm(blocks, axis=2).sum())
 
 
-def _best_dual(program, arrangements, blocks, intercept, prediction, tol):
+def _best_dual(program, arrangements, blocks, intercept, prediction, tol, force=False):
     """The most accurate of the solver's dual and its refinements (see :mod:`._refinement`).
 
     Returns the prediction, the blocks, the analysis ``(kappas, directions, accuracy)``, the
@@ -499,7 +499,7 @@ def _best_dual(program, arrangements, blocks, intercept, prediction, tol):
         if accuracy < best[3] or value < objective - 1e-12 * abs(objective):
             best, objective, refined = (candidate_prediction, candidate_blocks, candidate_intercept, accuracy), value, True
 
-    if best[3] > max(REFINE_TRIGGER, tol) and blocks.any():
+    if (force or best[3] > max(REFINE_TRIGGER, tol)) and blocks.any():
         try:
             _, candidate_prediction, candidate_blocks, candidate_intercept = resolve_first_order(
                 X_aug, arrangements, Y, s, loss, alpha, blocks, intercept, fit_intercept=program.fit_intercept, tol=tol,
@@ -549,8 +549,19 @@ def optimal_set_from_fit(X_aug, arrangements, Y, s, loss, alpha, solution, predi
     """
     program = _Program(X_aug, Y, s, loss, float(alpha), bool(fit_intercept), bool(hidden_bias), bool(arrangements.exact))
     solver_blocks = np.stack([solution.blocks_pos, solution.blocks_neg])  # (2, K, d, P)
+    atoms, polytope, diagnostics = _describe(program, arrangements, solution, prediction, solver_blocks, tol, False)
+    if polytope.projection_residual > tol and not diagnostics.refined:
+        # the atoms' fits miss the prediction by more than tol: their directions carry the
+        # dual's error, so refine it (a re-solve at a fraction of tol) and describe the set again
+        atoms, polytope, diagnostics = _describe(program, arrangements, solution, prediction, solver_blocks, tol, True)
+    return OptimalSet(program, atoms, polytope, diagnostics)
+
+
+def _describe(program, arrangements, solution, prediction, solver_blocks, tol, force):
+    """Atoms, polytope and diagnostics from the best dual (see :func:`optimal_set_from_fit`)."""
+    X_aug, Y, alpha = program.X_aug, program.Y, program.alpha
     target, blocks, (kappas, directions, accuracy), solver_accuracy, refined = _best_dual(
-        program, arrangements, solver_blocks, solution.intercept, prediction, tol,
+        program, arrangements, solver_blocks, solution.intercept, prediction, tol, force,
     )
     tolerance = TIGHT_FACTOR * accuracy
     candidate = np.argwhere(kappas / alpha >= 1 - CANDIDATE_FACTOR * accuracy)  # rows (output, pattern, side)
@@ -579,4 +590,5 @@ def optimal_set_from_fit(X_aug, arrangements, Y, s, loss, alpha, solution, predi
         accuracy=accuracy, solver_accuracy=solver_accuracy, refined=refined, solver_coefficients=solver_coefficients,
         target=target,
     )
-    return OptimalSet(program, atoms, polytope, diagnostics)
+    return atoms, polytope, diagnostics
+
