@@ -10,6 +10,7 @@ from sklearn.utils import check_random_state
 from ..exceptions import OptimalSetWarning
 from ..network import TwoLayerReLUNetwork
 from ..program.certificate import dual_vector
+from ..program.cones import cone_kappas
 from ._atoms import Atoms, merge_directions
 from ._polytope import CoefficientPolytope
 from ._refinement import dual_analysis, refine_prediction, resolve_first_order, support_accuracy
@@ -483,7 +484,15 @@ def _best_dual(program, arrangements, blocks, intercept, prediction, tol, force=
     solver's accuracy and whether a refinement was kept.
     """
     X_aug, patterns, Y, s, loss, alpha = program.X_aug, arrangements.patterns, program.Y, program.s, program.loss, program.alpha
-    solver_accuracy = support_accuracy(X_aug, patterns, program.dual_vector(prediction), alpha, blocks)
+
+    def accuracy_of(candidate_prediction, candidate_blocks):
+        """The dual's accuracy ε: tightness on the blocks and feasibility everywhere (SPEC §4)."""
+        R = program.dual_vector(candidate_prediction)
+        kappas, _, _ = cone_kappas(X_aug, patterns, R, threshold=alpha, bound_only=True)  # exact above alpha
+        excess = float(kappas.max(initial=0.0)) / alpha - 1
+        return max(support_accuracy(X_aug, patterns, R, alpha, candidate_blocks), excess)
+
+    solver_accuracy = accuracy_of(prediction, blocks)
     best = (prediction, blocks, intercept, float(np.clip(solver_accuracy, ACCURACY_FLOOR, ACCURACY_CAP)))
     objective = _convex_value(program, prediction, blocks)
     refined = False
@@ -494,9 +503,8 @@ def _best_dual(program, arrangements, blocks, intercept, prediction, tol, force=
         value = _convex_value(program, candidate_prediction, candidate_blocks)
         if not value <= objective + 1e-12 * abs(objective):
             return
-        R = program.dual_vector(candidate_prediction)
-        accuracy = float(np.clip(support_accuracy(X_aug, patterns, R, alpha, candidate_blocks), ACCURACY_FLOOR, ACCURACY_CAP))
-        if accuracy < best[3] or value < objective - 1e-12 * abs(objective):
+        accuracy = float(np.clip(accuracy_of(candidate_prediction, candidate_blocks), ACCURACY_FLOOR, ACCURACY_CAP))
+        if accuracy < best[3]:  # a more decisive dual (a lower value alone can come with a worse one)
             best, objective, refined = (candidate_prediction, candidate_blocks, candidate_intercept, accuracy), value, True
 
     if (force or best[3] > max(REFINE_TRIGGER, tol)) and blocks.any():
@@ -549,12 +557,15 @@ def optimal_set_from_fit(X_aug, arrangements, Y, s, loss, alpha, solution, predi
     """
     program = _Program(X_aug, Y, s, loss, float(alpha), bool(fit_intercept), bool(hidden_bias), bool(arrangements.exact))
     solver_blocks = np.stack([solution.blocks_pos, solution.blocks_neg])  # (2, K, d, P)
-    atoms, polytope, diagnostics = _describe(program, arrangements, solution, prediction, solver_blocks, tol, False)
-    if polytope.projection_residual > tol and not diagnostics.refined:
-        # the atoms' fits miss the prediction by more than tol: their directions carry the
-        # dual's error, so refine it (a re-solve at a fraction of tol) and describe the set again
-        atoms, polytope, diagnostics = _describe(program, arrangements, solution, prediction, solver_blocks, tol, True)
-    return OptimalSet(program, atoms, polytope, diagnostics)
+    optimal_set = OptimalSet(program, *_describe(program, arrangements, solution, prediction, solver_blocks, tol, False))
+    solver_value = _convex_value(program, prediction, solver_blocks)
+    missed = optimal_set.objective > solver_value + tol * abs(solver_value)
+    if (missed or optimal_set.projection_residual > tol) and not optimal_set.refined:
+        # the atoms carry the dual's error (their fits miss the prediction, or the min-norm network
+        # misses the solver's objective): refine the dual (a re-solve at a fraction of tol) and
+        # describe the set again
+        optimal_set = OptimalSet(program, *_describe(program, arrangements, solution, prediction, solver_blocks, tol, True))
+    return optimal_set
 
 
 def _describe(program, arrangements, solution, prediction, solver_blocks, tol, force):
