@@ -480,6 +480,8 @@ def _convex_value(program, prediction, blocks):
 def _best_dual(program, arrangements, blocks, intercept, prediction, tol, force=False):
     """The most accurate of the solver's dual and its refinements (see :mod:`._refinement`).
 
+    ``force=True`` always tries the re-solve, ``force=None`` tries no refinement.
+
     Returns the prediction, the blocks, the analysis ``(kappas, directions, accuracy)``, the
     solver's accuracy and whether a refinement was kept.
     """
@@ -507,7 +509,7 @@ def _best_dual(program, arrangements, blocks, intercept, prediction, tol, force=
         if accuracy < best[3]:  # a more decisive dual (a lower value alone can come with a worse one)
             best, objective, refined = (candidate_prediction, candidate_blocks, candidate_intercept, accuracy), value, True
 
-    if (force or best[3] > max(REFINE_TRIGGER, tol)) and blocks.any():
+    if force is not None and (force or best[3] > max(REFINE_TRIGGER, tol)) and blocks.any():
         try:
             _, candidate_prediction, candidate_blocks, candidate_intercept = resolve_first_order(
                 X_aug, arrangements, Y, s, loss, alpha, blocks, intercept, fit_intercept=program.fit_intercept, tol=tol,
@@ -516,7 +518,7 @@ def _best_dual(program, arrangements, blocks, intercept, prediction, tol, force=
             pass  # the re-solve is an attempt: on data it cannot handle (e.g. a column ×1e8) keep the solver's dual
         else:
             consider(candidate_prediction, candidate_blocks, candidate_intercept)
-    if best[3] > ACCURACY_FLOOR and best[3] < ACCURACY_CAP:
+    if force is not None and ACCURACY_FLOOR < best[3] < ACCURACY_CAP:
         R = program.dual_vector(best[0])
         newton = refine_prediction(X_aug, patterns, Y, s, loss, alpha, best[1], best[2], program.fit_intercept, R, best[3])
         if newton is not None:
@@ -560,11 +562,15 @@ def optimal_set_from_fit(X_aug, arrangements, Y, s, loss, alpha, solution, predi
     optimal_set = OptimalSet(program, *_describe(program, arrangements, solution, prediction, solver_blocks, tol, False))
     solver_value = _convex_value(program, prediction, solver_blocks)
     missed = optimal_set.objective > solver_value + tol * abs(solver_value)
-    if (missed or optimal_set.projection_residual > tol) and not optimal_set.refined:
+    if missed or optimal_set.projection_residual > tol:
         # the atoms carry the dual's error (their fits miss the prediction, or the min-norm network
-        # misses the solver's objective): refine the dual (a re-solve at a fraction of tol) and
-        # describe the set again
-        optimal_set = OptimalSet(program, *_describe(program, arrangements, solution, prediction, solver_blocks, tol, True))
+        # misses the solver's objective): describe the set again from a refined dual (a re-solve at
+        # a fraction of tol) and from the solver's own, and keep the description whose min-norm
+        # network has the lowest objective
+        for force in (True, None):
+            other = OptimalSet(program, *_describe(program, arrangements, solution, prediction, solver_blocks, tol, force))
+            if other.objective < optimal_set.objective:
+                optimal_set = other
     return optimal_set
 
 
