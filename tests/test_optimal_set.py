@@ -13,7 +13,6 @@ import cvxpy as cp
 import numpy as np
 import pytest
 
-import sklearn_convexrelu.optimal_set as optimal_set_module
 from sklearn_convexrelu import ConvexReLUClassifier, ConvexReLURegressor, Invariances, OptimalSet, TwoLayerReLUNetwork
 from sklearn_convexrelu.arrangements import _augment
 

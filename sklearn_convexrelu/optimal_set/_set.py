@@ -1,13 +1,11 @@
 """The set of all optimal networks of a solved convex program (SPEC §5)."""
 
-import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..exceptions import OptimalSetWarning
 from ..network import TwoLayerReLUNetwork
 from ..program.certificate import dual_vector
 from ..program.cones import cone_kappas
