@@ -372,7 +372,17 @@ def _realised(X_aug, G, expected, rows):
     return np.all(((A >= 0) == expected[rows]) & margin_ok, axis=0)
 
 
-def _unit_columns(G):
+def _unit_gates(Z, scale):
+    """Unit columns along ``Z / scale`` (rows of ``Z`` divided by the column scales of ``X̃``).
+
+    ``1 / scale`` reaches 1e300 for ``X · 1e-300`` and overflows for subnormal data, and squaring
+    such entries in ``‖·‖`` overflows too. Powers of two are split off and applied exactly, so the
+    result is bitwise that of ``G / ‖G‖`` with ``G = Z / scale`` wherever the latter is finite.
+    """
+    mantissa, exponent = np.frexp(scale)
+    G = np.ldexp(Z / mantissa[:, None], (exponent.min() - exponent)[:, None])  # ∝ Z / scale, ≤ |Z| / ½
+    _, top = np.frexp(np.max(np.abs(G), axis=0))
+    G = np.ldexp(G, -top)  # largest entry of each column in [½, 1): no overflow in the squares
     return G / np.linalg.norm(G, axis=0)
 
 
@@ -384,12 +394,12 @@ def _generators(X_aug, scale, V, H, plane, flipped, signs, centres):
     """
     expected = _to_samples(signs, plane, flipped)
     rows = plane >= 0
-    G = _unit_columns(V @ centres.T / scale[:, None])
+    G = _unit_gates(V @ centres.T, scale)
     bad = np.flatnonzero(~_realised(X_aug, G, expected, rows))
     if bad.size:
         points, feasible = _interior_points(H, signs[bad])
         fixed = bad[feasible]
-        G[:, fixed] = _unit_columns(V @ points[feasible].T / scale[:, None])
+        G[:, fixed] = _unit_gates(V @ points[feasible].T, scale)
     return G[:, _realised(X_aug, G, expected, rows)]
 
 

@@ -282,9 +282,30 @@ def test_no_patterns_gives_the_zero_network(solver):
     """X · 1e-300 has no usable pattern (and X = 0 neither): the zero network, not cvxpy's AxisError."""
     X, y = _smooth()
     for data in (X * 1e-300, np.zeros_like(X)):
-        reg = ConvexReLURegressor(solver=solver, random_state=0).fit(data, y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # numpy's RuntimeWarnings too, not only the package's
+            reg = ConvexReLURegressor(solver=solver, random_state=0).fit(data, y)
         assert reg.n_neurons_ == 0 and np.all(np.isfinite(reg.predict(data)))
         assert np.isfinite(reg.objective_)
+
+
+@pytest.mark.parametrize("hidden_bias", [True, False])
+@pytest.mark.parametrize("scale", [1e-310, 1e-300, 1e-200, 1e-160, 1e-100, 1e100])
+def test_arrangements_of_extreme_scales_emit_no_runtime_warning(scale, hidden_bias):
+    """X · 1e-300 overflowed squaring the generators in numpy's norm (their feature coordinates are
+    ~1e300): the patterns are scale invariant, and so is their computation, without a warning."""
+    from sklearn_convexrelu import sample_arrangements
+
+    X, _ = _smooth(n=8)
+    reference = enumerate_arrangements(X, hidden_bias=hidden_bias).patterns
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        exact = enumerate_arrangements(X * scale, hidden_bias=hidden_bias)
+        sampled = sample_arrangements(X * scale, 30, hidden_bias=hidden_bias, random_state=0)
+    assert np.all(np.isfinite(exact.generators)) and np.all(np.isfinite(sampled.generators))
+    if not hidden_bias:  # without the bias column, scaling X changes no pattern
+        np.testing.assert_array_equal(exact.patterns, reference)
+    np.testing.assert_array_equal(exact.patterns_on(X * scale), exact.patterns)
 
 
 # ---------------------------------------------------------------------------------------------
