@@ -33,22 +33,34 @@ class ConvexReLUClassifier(ClassifierMixin, _BaseConvexReLU):
     alpha : float, default=1e-3
         Weight-decay strength, > 0, scaled like ``Lasso`` (independent of the number of samples).
     loss : {"log_loss", "squared_error"}, default="log_loss"
+        The logistic (softmax with several classes) loss, or the squared loss on ±1 or one-hot
+        targets.
     arrangements : {"auto", "exact", "sample", "search"}, default="auto"
         See :class:`ConvexReLURegressor`: ``"auto"`` enumerates all patterns when their number is
         small and otherwise runs a pattern search seeded by ``n_arrangements`` Gaussian gates and a
         gradient-descent network.
     n_arrangements : int, default=100
+        Number of Gaussian gates drawn when sampling, and at the start of a search.
     max_arrangements : int, default=2000
+        Largest bound on the number of patterns for which ``"auto"`` enumerates exactly, and the
+        most patterns a search collects.
     hidden_bias : bool, default=True
+        Whether the hidden neurons have a (penalised) bias, i.e. ``X̃ = [X, 1]``.
     fit_intercept : bool, default=True
+        Whether to fit the unpenalised output intercepts.
     solver : {"auto", "cvxpy", "first_order"}, default="auto"
         See :class:`ConvexReLURegressor`; ``"auto"`` uses the first-order solver for ``log_loss``
         (Clarabel's exponential cones are inaccurate at small ``alpha``) and for large programs.
     tol : float, default=1e-6
+        Relative duality-gap tolerance of the solve and of :attr:`certificate_`.
     max_iter : int, default=1000
+        Maximum number of solver iterations.
     warm_start : bool, default=False
+        Reuse the previous fit's pattern generators (the patterns are recomputed on the new data).
     random_state : int, RandomState instance or None, default=None
+        Seed of the pattern sampling. Fix it for bit-identical refits.
     verbose : int, default=0
+        Verbosity, as in :class:`ConvexReLURegressor`.
     n_jobs : int, default=None
         BLAS threads of the first-order solver and the pattern search (``None``: library default).
 
@@ -106,13 +118,16 @@ class ConvexReLUClassifier(ClassifierMixin, _BaseConvexReLU):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Training data.
         y : array-like of shape (n_samples,)
+            Class labels.
         sample_weight : array-like of shape (n_samples,), default=None
             Rescaled to sum to the number of samples; zero-weight samples are dropped.
 
         Returns
         -------
         self : object
+            The fitted estimator.
         """
         X, y = validate_data(self, X, y, ensure_min_samples=1)
         classes, Y = encode_classes(y)  # ±1 (classes_[1] positive) or one-hot (SPEC §9)

@@ -276,6 +276,7 @@ class ConvexReLURegressorCV(RegressorMixin, _BaseConvexReLUCV):
         ``score`` (R²), so that ``alpha_`` agrees with ``GridSearchCV`` over the same grid
         and folds.
     loss : {"squared_error"}, default="squared_error"
+        The training loss, as in :class:`ConvexReLURegressor`.
     arrangements : {"auto", "exact", "sample"}, default="auto"
         How activation patterns are obtained; ``"auto"`` is resolved once on all the data and
         used in every fold and in the refit. Each fold builds its patterns on its training rows.
@@ -283,17 +284,25 @@ class ConvexReLURegressorCV(RegressorMixin, _BaseConvexReLUCV):
         set serves the whole path of ``alpha`` values, while a pattern search is specific to one
         ``alpha``. For the searched default at the selected ``alpha``, refit the base estimator.
     n_arrangements : int, default=100
+        Number of Gaussian gates drawn when sampling.
     max_arrangements : int, default=2000
+        Largest bound on the number of patterns for which ``"auto"`` enumerates exactly.
     hidden_bias : bool, default=True
+        Whether the hidden neurons have a (penalised) bias.
     fit_intercept : bool, default=True
+        Whether to fit the unpenalised output intercept.
     solver : {"auto", "cvxpy", "first_order"}, default="auto"
+        As in :class:`ConvexReLURegressor`, for every point of every path and the refit.
     tol : float, default=1e-6
+        Relative duality-gap tolerance, as in :class:`ConvexReLURegressor`, for every point of
+        every path and the refit.
     max_iter : int, default=1000
         As in :class:`ConvexReLURegressor`, for every point of every path and the refit.
     random_state : int, RandomState instance or None, default=None
         Seed of the pattern sampling. Resolved to one integer used by every fold and the refit,
         so they draw the same Gaussian gates.
     verbose : int, default=0
+        Verbosity of the path solves.
     n_jobs : int, default=None
         Number of folds computed in parallel through joblib (``sklearn.utils.parallel``), so a
         ``joblib.parallel_backend("dask")`` context distributes them on a dask cluster.
@@ -382,10 +391,12 @@ class ConvexReLURegressorCV(RegressorMixin, _BaseConvexReLUCV):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input samples.
 
         Returns
         -------
-        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values.
         """
         X = self._checked(X)
         return self.estimator_.predict(X)
@@ -419,16 +430,27 @@ class ConvexReLUClassifierCV(ClassifierMixin, _BaseConvexReLUCV):
         ``score`` (accuracy), so that ``alpha_`` agrees with ``GridSearchCV`` over the same grid
         and folds.
     loss : {"log_loss", "squared_error"}, default="log_loss"
+        The training loss, as in :class:`ConvexReLUClassifier`.
     arrangements : {"auto", "exact", "sample"}, default="auto"
+        As in :class:`ConvexReLURegressorCV`.
     n_arrangements : int, default=100
+        As in :class:`ConvexReLURegressorCV`.
     max_arrangements : int, default=2000
+        As in :class:`ConvexReLURegressorCV`.
     hidden_bias : bool, default=True
+        As in :class:`ConvexReLURegressorCV`.
     fit_intercept : bool, default=True
+        As in :class:`ConvexReLURegressorCV`.
     solver : {"auto", "cvxpy", "first_order"}, default="auto"
+        As in :class:`ConvexReLURegressorCV`.
     tol : float, default=1e-6
+        As in :class:`ConvexReLURegressorCV`.
     max_iter : int, default=1000
+        As in :class:`ConvexReLURegressorCV`.
     random_state : int, RandomState instance or None, default=None
+        As in :class:`ConvexReLURegressorCV`.
     verbose : int, default=0
+        As in :class:`ConvexReLURegressorCV`.
     n_jobs : int, default=None
         As in :class:`ConvexReLURegressorCV`.
 
@@ -495,10 +517,11 @@ class ConvexReLUClassifierCV(ClassifierMixin, _BaseConvexReLUCV):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input samples.
 
         Returns
         -------
-        ndarray of shape (n_samples,) or (n_samples, n_classes)
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             Shape (n_samples,) for two classes (positive means ``classes_[1]``).
         """
         X = self._checked(X)

@@ -30,6 +30,7 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
         Weight-decay strength, > 0. Scaled like ``Lasso``: it means the same for any number of
         samples (and any cross-validation fold).
     loss : {"squared_error"}, default="squared_error"
+        The training loss ``½ (f(x) − y)²``.
     arrangements : {"auto", "exact", "sample", "search"}, default="auto"
         How activation patterns are obtained: ``"exact"`` enumerates all of them (polynomial in
         n for fixed data rank, exponential in the rank); ``"sample"`` draws ``n_arrangements``
@@ -167,13 +168,16 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
         sample_weight : array-like of shape (n_samples,), default=None
             Rescaled to sum to the number of samples; zero-weight samples are dropped.
 
         Returns
         -------
         self : object
+            The fitted estimator.
         """
         X, y = self._validate_X_y(X, y)
         fitted = self._fit_encoded(X, encode_values(y), sample_weight)
@@ -186,10 +190,12 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The input samples.
 
         Returns
         -------
-        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values.
         """
         out = self._output(X)
         return out[:, 0] if self._y_1d else out

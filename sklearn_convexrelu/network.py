@@ -43,17 +43,36 @@ class TwoLayerReLUNetwork:
     Parameters
     ----------
     hidden_weights : array-like of shape (n_features, n_neurons)
+        The hidden weights ``w_j``, one column per neuron.
     hidden_bias : array-like of shape (n_neurons,)
+        The hidden biases ``b_j``.
     output_weights : array-like of shape (n_neurons, n_outputs) or (n_neurons,)
+        The output weights ``a_j``, one row per neuron.
     output_bias : array-like of shape (n_outputs,) or float
+        The output intercept ``c``.
+
+    See Also
+    --------
+    ConvexSolution : The same model as a point of the convex program.
+    sklearn.neural_network.MLPRegressor : The same layout, trained by gradient methods.
 
     Examples
     --------
     >>> import numpy as np
     >>> from sklearn_convexrelu import TwoLayerReLUNetwork
     >>> net = TwoLayerReLUNetwork([[1.0, -1.0]], [0.0, 0.0], [1.0, 1.0], 0.5)
-    >>> net.predict(np.array([[-2.0], [3.0]]))
+    >>> X = np.array([[-2.0], [3.0]])
+    >>> net.predict(X)
     array([2.5, 3.5])
+    >>> net.activations(X)
+    array([[0., 2.],
+           [3., 0.]])
+    >>> net.penalty(alpha=0.1)  # (0.1 / 2) * (1 + 1 + 1 + 1)
+    0.2
+    >>> round(net.objective(X, np.array([2.0, 3.0]), alpha=0.1), 6)  # (0.25 + 0.25) / 4 + 0.2
+    0.325
+    >>> net.to_convex(X)
+    ConvexSolution(n_patterns=2, n_outputs=1, nonzero_blocks=2)
     """
 
     hidden_weights: np.ndarray
@@ -87,7 +106,7 @@ class TwoLayerReLUNetwork:
 
         Returns
         -------
-        TwoLayerReLUNetwork
+        network : TwoLayerReLUNetwork
             The same weights and biases (``coefs_`` and ``intercepts_``).
         """
         if not hasattr(mlp, "coefs_"):
@@ -136,7 +155,8 @@ class TwoLayerReLUNetwork:
 
         Returns
         -------
-        ndarray of shape (n_samples, n_neurons)
+        activations : ndarray of shape (n_samples, n_neurons)
+            The output of each hidden neuron.
         """
         return np.maximum(self._check_X(X) @ self.hidden_weights + self.hidden_bias, 0.0)
 
@@ -150,7 +170,8 @@ class TwoLayerReLUNetwork:
 
         Returns
         -------
-        ndarray of shape (n_samples, n_outputs)
+        output : ndarray of shape (n_samples, n_outputs)
+            The network's outputs.
         """
         return self.activations(X) @ self.output_weights + self.output_bias
 
@@ -164,7 +185,7 @@ class TwoLayerReLUNetwork:
 
         Returns
         -------
-        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Shape (n_samples,) for one output, else (n_samples, n_outputs).
         """
         out = self.output(X)
@@ -182,7 +203,8 @@ class TwoLayerReLUNetwork:
 
         Returns
         -------
-        float
+        penalty : float
+            The weight-decay term of the objective.
         """
         total = np.sum(self.hidden_weights**2) + np.sum(self.output_weights**2)
         if penalize_hidden_bias:
@@ -195,19 +217,24 @@ class TwoLayerReLUNetwork:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Samples.
         y : array-like
             Targets encoded as in :func:`~sklearn_convexrelu.program.encode_targets`: values for
             ``"squared_error"``; labels in {-1, +1} for ``"log_loss"`` with one output; class
             indices or one-hot rows for ``"log_loss"`` with several outputs.
         alpha : float
+            Regularisation strength.
         sample_weight : array-like of shape (n_samples,), default=None
             Rescaled to sum to n_samples.
         loss : {"squared_error", "log_loss"}, default="squared_error"
+            Loss of the data term.
         penalize_hidden_bias : bool, default=True
+            Whether the hidden bias counts in ``‖w_j‖``.
 
         Returns
         -------
-        float
+        objective : float
+            The data term ``(1/n) Σ_i s_i ℓ(f(x_i), y_i)`` plus :meth:`penalty`.
         """
         data = _data_term(self.output(X), y, sample_weight, loss)
         return data + self.penalty(alpha, penalize_hidden_bias=penalize_hidden_bias)
@@ -222,12 +249,15 @@ class TwoLayerReLUNetwork:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The data defining the patterns ``D(w̃_j)``.
         hidden_bias : bool, default=True
             Whether the hidden bias is part of the model; if ``False`` it must be zero.
 
         Returns
         -------
-        ConvexSolution
+        solution : ConvexSolution
+            One gate per distinct pattern of the neurons, with the same prediction on ``X`` and
+            a penalty no larger than the network's (its hidden bias penalised).
         """
         X_aug = _augment(self._check_X(X), hidden_bias)
         if not hidden_bias and np.any(self.hidden_bias != 0):
@@ -252,6 +282,10 @@ class TwoLayerReLUNetwork:
 class ConvexSolution:
     """A point ``(v_i, u_i, c)`` of the convex program (C-ReLU) of SPEC §3.
 
+    Pattern ``i`` is given by its gate ``g_i`` (``D_i = diag(1[X̃ g_i ≥ 0])`` on any data), so the
+    gated model predicts on new points; the blocks ``v_i`` and ``u_i`` are the positive and
+    negative neurons of that pattern, and :meth:`to_network` maps them to a balanced network.
+
     Parameters
     ----------
     gates : array-like of shape (n_dims, n_patterns)
@@ -259,8 +293,33 @@ class ConvexSolution:
     blocks_pos, blocks_neg : array-like of shape (n_outputs, n_dims, n_patterns)
         Blocks ``v_i`` (positive neurons) and ``u_i`` (negative neurons), per output.
     intercept : array-like of shape (n_outputs,)
+        The unpenalised output intercept ``c``.
     hidden_bias : bool
         Whether ``X̃ = [X, 1]`` (``n_dims = n_features + 1``) or ``X̃ = X``.
+
+    See Also
+    --------
+    TwoLayerReLUNetwork : The non-convex parametrisation of the same model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_convexrelu import TwoLayerReLUNetwork
+    >>> net = TwoLayerReLUNetwork([[1.0, -1.0]], [0.0, 0.0], [1.0, 1.0], 0.5)
+    >>> X = np.array([[-2.0], [3.0]])
+    >>> solution = net.to_convex(X)
+    >>> solution.n_patterns, solution.n_outputs, solution.n_nonzero_blocks
+    (2, 1, 2)
+    >>> solution.patterns(X)
+    array([[False,  True],
+           [ True, False]])
+    >>> solution.output(X)
+    array([[2.5],
+           [3.5]])
+    >>> solution.penalty(alpha=0.1)  # 0.1 * (1 + 1): equal to the balanced network's penalty
+    0.2
+    >>> solution.to_network().predict(X)
+    array([2.5, 3.5])
     """
 
     gates: np.ndarray
@@ -315,7 +374,8 @@ class ConvexSolution:
 
         Returns
         -------
-        ndarray of shape (n_samples, n_patterns), dtype bool
+        patterns : ndarray of shape (n_samples, n_patterns), dtype bool
+            Column ``i`` is the pattern of gate ``i``, ``X̃ g_i ≥ 0``.
         """
         return _augment(np.asarray(X, dtype=float), self.hidden_bias) @ self.gates >= 0
 
@@ -329,7 +389,8 @@ class ConvexSolution:
 
         Returns
         -------
-        ndarray of shape (n_samples, n_outputs)
+        output : ndarray of shape (n_samples, n_outputs)
+            The gated model's prediction.
         """
         X_aug = _augment(np.asarray(X, dtype=float), self.hidden_bias)
         return forward(X_aug, X_aug @ self.gates >= 0, self.blocks_pos - self.blocks_neg) + self.intercept
@@ -344,7 +405,8 @@ class ConvexSolution:
 
         Returns
         -------
-        float
+        penalty : float
+            The group-lasso term of the objective.
         """
         return alpha * float(self._block_norms().sum())
 
@@ -366,7 +428,8 @@ class ConvexSolution:
 
         Returns
         -------
-        float
+        objective : float
+            The data term of :meth:`output` plus :meth:`penalty`.
         """
         return _data_term(self.output(X), y, sample_weight, loss) + self.penalty(alpha)
 
@@ -379,7 +442,8 @@ class ConvexSolution:
 
         Returns
         -------
-        TwoLayerReLUNetwork
+        network : TwoLayerReLUNetwork
+            The balanced network, with ``n_nonzero_blocks`` neurons.
         """
         side, k, i = np.nonzero(self._block_norms() > 0)  # (2, K, P)
         blocks = np.stack([self.blocks_pos, self.blocks_neg])[side, k, :, i]  # (m, d)

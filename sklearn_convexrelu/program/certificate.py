@@ -13,6 +13,11 @@ __all__ = ["Certificate", "DualPoint", "dual_point", "dual_vector", "duality_cer
 class Certificate:
     """What a duality gap proves about a network (SPEC §4).
 
+    A network's objective is an upper bound on the optimum and the dual objective at a feasible
+    dual point a lower bound; their gap bounds how far the network is from optimal. Over all the
+    activation patterns of the data (``exact``), a gap within ``tol`` certifies a global minimum of
+    the non-convex training problem. Every fitted estimator carries one as ``certificate_``.
+
     Attributes
     ----------
     primal : float
@@ -38,6 +43,26 @@ class Certificate:
         Relative tolerance used by :attr:`certified`.
     most_violated : tuple or None
         ``(output, pattern, sign)`` of the largest κ when ``kappa_ratio > 1``, else ``None``.
+
+    See Also
+    --------
+    ConvexReLURegressor : Fits a network and certifies it (``certificate_``).
+    sklearn_convexrelu.landscape.optimality_certificate : The certificate of any network.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_convexrelu import ConvexReLURegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-1, 1, size=(20, 1))
+    >>> y = np.abs(X[:, 0])
+    >>> certificate = ConvexReLURegressor(alpha=1e-2, arrangements="exact").fit(X, y).certificate_
+    >>> certificate.coverage  # 2 * (1 + 19) patterns for 20 points on a line, less the zero one
+    'all 39 activation patterns (exact enumeration)'
+    >>> bool(certificate.exact), bool(certificate.relative_gap <= certificate.tol)
+    (True, True)
+    >>> certificate.certified
+    True
     """
 
     primal: float
