@@ -30,6 +30,10 @@ _KINK_RTOL, _KINK_SWEEPS = 1e-6, 5
 class NonconvexFit:
     """Result of :func:`train_nonconvex`.
 
+    The network gradient descent (or Adam) reached, its objective and the objective after every
+    iteration: an approximate stationary point when ``converged``, not necessarily a global
+    minimum.
+
     Attributes
     ----------
     network : TwoLayerReLUNetwork
@@ -40,6 +44,24 @@ class NonconvexFit:
         Whether the largest entry of the (least-norm) gradient fell below ``tol``.
     history : ndarray of shape (n_iter + 1,)
         Objective after every iteration (the first entry at the initial point).
+
+    See Also
+    --------
+    train_nonconvex : Computes it.
+    optimality_certificate : Whether the network reached is a global minimum.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_convexrelu.landscape import train_nonconvex
+    >>> X = np.linspace(-1, 1, 8)[:, None]
+    >>> fit = train_nonconvex(X, np.abs(X[:, 0]), 1e-2, 4, random_state=0)
+    >>> fit.network.n_neurons, fit.converged
+    (4, True)
+    >>> fit.history.shape == (fit.n_iter + 1,)
+    True
+    >>> bool(fit.objective == fit.history[-1])
+    True
     """
 
     network: TwoLayerReLUNetwork
@@ -246,6 +268,7 @@ def train_nonconvex(
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        The training data of the objective.
     y : array-like of shape (n_samples,)
         Values for ``"squared_error"``, labels in {-1, +1} for ``"log_loss"``.
     alpha : float or fitted estimator
@@ -254,6 +277,7 @@ def train_nonconvex(
         define the objective and whose class encoding applies to ``y`` (switches left at their
         defaults take its values; others must agree with them).
     n_neurons : int
+        Width of the network (the width of ``init`` when it is given).
     optimizer : {"gd", "adam"}, default="gd"
         ``"gd"``: gradient descent; with ``learning_rate="auto"`` each step is found by Armijo
         backtracking (the objective decreases monotonically) and the next trial step doubles.
@@ -263,24 +287,37 @@ def train_nonconvex(
         them, and stop at (Clarke) stationary points. ``"adam"``: Adam on the same gradient
         (``learning_rate="auto"`` means 1e-2), not monotone.
     learning_rate : float or "auto", default="auto"
+        Step size; ``"auto"`` searches it by backtracking for ``"gd"`` and means 1e-2 for ``"adam"``.
     max_iter : int, default=10000
+        Maximum number of iterations.
     tol : float, default=1e-8
         Stop when every gradient entry is at most ``tol`` in absolute value.
     loss : {"squared_error", "log_loss"}, default="squared_error"
+        Loss of (NC).
     sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the samples in the data term of (NC).
     hidden_bias : bool, default=True
+        Whether the hidden neurons have a bias.
     penalize_hidden_bias : bool, default=True
         ``False`` gives scikit-learn's MLP objective (with ``alpha = A / n_samples``).
     fit_intercept : bool, default=True
+        Whether to fit the unpenalised output intercept.
     init : TwoLayerReLUNetwork, default=None
         Start from this network instead of a random one (its width overrides ``n_neurons``).
     init_scale : float, default=1.0
         Scale of the Gaussian initialisation.
     random_state : int, RandomState instance or None, default=None
+        Seed of the random initialisation.
 
     Returns
     -------
-    NonconvexFit
+    fit : NonconvexFit
+        The network reached, its objective and the objective history.
+
+    See Also
+    --------
+    gradient_descent_experiment : Many runs, per width, against the global optimum.
+    optimality_certificate : Whether the network reached is a global minimum.
 
     Examples
     --------

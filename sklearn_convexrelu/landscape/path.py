@@ -51,6 +51,9 @@ __all__ = ["LandscapePath", "path_to_global_minimum"]
 class LandscapePath:
     """A path of networks of fixed width from a network to a global minimum.
 
+    Returned by :func:`path_to_global_minimum`: the networks sampled along a continuous path on
+    which the objective (NC) never increases, with the stage of the construction each belongs to.
+
     Attributes
     ----------
     networks : tuple of TwoLayerReLUNetwork
@@ -70,6 +73,25 @@ class LandscapePath:
     exact : bool
         Whether that optimum is over all activation patterns (a global minimum of (NC)); else
         over the sampled patterns plus the network's own.
+
+    See Also
+    --------
+    path_to_global_minimum : Computes it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_convexrelu.landscape import path_to_global_minimum, train_nonconvex
+    >>> X = np.linspace(-1, 1, 6)[:, None]
+    >>> y = np.sin(3 * X[:, 0])
+    >>> start = train_nonconvex(X, y, 1e-2, 6, max_iter=50, random_state=0).network
+    >>> path = path_to_global_minimum(start, X, y, 1e-2)
+    >>> path.stages[0], path.width, path.exact
+    ('start', 6, True)
+    >>> path.end.n_neurons
+    6
+    >>> bool(np.isclose(path.objectives[-1], path.optimum))
+    True
     """
 
     networks: tuple
@@ -340,32 +362,53 @@ def path_to_global_minimum(
         One output. See :func:`~sklearn_convexrelu.landscape.optimality_certificate` for the
         inputs and the objective each one defines.
     X : array-like of shape (n_samples, n_features)
+        The training data of the objective.
     y : array-like of shape (n_samples,)
+        Targets, as for :func:`~sklearn_convexrelu.landscape.optimality_certificate`.
     alpha : float, default=None
+        Regularisation of (NC); read from the model when ``None``.
     n_neurons : int, default=None
         Width of the networks along the path; the network's own width when ``None``.
     n_points : int, default=50
         Points sampled on each of the balance, merge and convex stages (every pruning move and
         every pivot of stage 4 is also included).
     loss : {"squared_error", "log_loss"}, default=None
+        Loss of (NC); read from the model when ``None``.
     sample_weight : array-like of shape (n_samples,), default=None
-    hidden_bias, penalize_hidden_bias, fit_intercept : bool, default=None
+        Weights of the samples in the data term of (NC).
+    hidden_bias : bool, default=None
+        Whether the hidden neurons have a bias; read from the model when ``None``.
+    penalize_hidden_bias : bool, default=None
+        Whether the hidden bias is penalised (inside ``‖w_j‖``); read from the model when
+        ``None`` (``False`` for an MLP).
+    fit_intercept : bool, default=None
+        Whether the output intercept is fitted (free, unpenalised); read from the model when
+        ``None``.
     arrangements : {"auto", "exact", "sample"} or Arrangements, default="auto"
         Patterns of the convex program whose optimum ends the path.
     max_arrangements : int, default=2000
+        With ``"auto"``, the largest bound on the number of patterns for which they are
+        enumerated exactly (they are sampled beyond).
     n_arrangements : int, default=200
+        Number of Gaussian gates drawn when sampling.
     random_state : int, RandomState instance or None, default=None
+        Seed of the pattern sampling.
     tol : float, default=1e-9
         Tolerance of the convex solve.
 
     Returns
     -------
-    LandscapePath
+    path : LandscapePath
+        The networks along the path, their objectives and stages.
 
     Raises
     ------
     ValueError
         If ``n_neurons`` is smaller than the width the construction needs.
+
+    See Also
+    --------
+    no_spurious_valleys_width : The width from which every network has such a path.
 
     Examples
     --------

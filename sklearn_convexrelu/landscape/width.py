@@ -30,6 +30,10 @@ _OPTIMAL_RTOL = 1e-7
 class WidthReport:
     """Widths at which two-layer ReLU networks reach the global optimum of (NC).
 
+    Returned by :func:`no_spurious_valleys_width`: the fewest neurons an optimal network needs
+    (``m*``) and the width from which every network has a non-increasing path to a global
+    minimum (no spurious valleys).
+
     Attributes
     ----------
     m_star : int
@@ -54,6 +58,23 @@ class WidthReport:
         Number of distinct optimal neuron directions (the atoms of SPEC §5) searched.
     minimal_network : TwoLayerReLUNetwork
         An optimal network with ``m_star`` neurons.
+
+    See Also
+    --------
+    no_spurious_valleys_width : Computes it.
+
+    Examples
+    --------
+    ``|x|`` needs two ReLU neurons, ``(x)_+ + (−x)_+``:
+
+    >>> import numpy as np
+    >>> from sklearn_convexrelu.landscape import no_spurious_valleys_width
+    >>> X = np.linspace(-1, 1, 7)[:, None]
+    >>> report = no_spurious_valleys_width(X, np.abs(X[:, 0]), 1e-2)
+    >>> report.m_star, report.m_star_proven, report.minimal_network.n_neurons
+    (2, True, 2)
+    >>> report.threshold == report.fit_dimension + 1
+    True
     """
 
     m_star: int
@@ -159,19 +180,33 @@ def no_spurious_valleys_width(
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        The training data of the objective.
     y : array-like of shape (n_samples,)
+        Targets, as for :func:`~sklearn_convexrelu.landscape.optimality_certificate`.
     alpha : float or fitted estimator
         Regularisation strength; or a fitted ``ConvexReLURegressor``/``ConvexReLUClassifier`` or CV
         estimator, whose ``alpha`` (``alpha_``), ``loss``, ``hidden_bias`` and ``fit_intercept``
         define the objective and whose class encoding applies to ``y`` (switches left at their
         defaults take its values; others must agree with them).
     loss : {"squared_error", "log_loss"}, default="squared_error"
+        Loss of (NC).
     sample_weight : array-like of shape (n_samples,), default=None
-    hidden_bias, penalize_hidden_bias, fit_intercept : bool, default=True
+        Weights of the samples in the data term of (NC).
+    hidden_bias : bool, default=True
+        Whether the hidden neurons have a bias.
+    penalize_hidden_bias : bool, default=True
+        Whether the hidden bias is penalised (inside ``‖w_j‖``).
+    fit_intercept : bool, default=True
+        Whether the output intercept is fitted (free, unpenalised).
     arrangements : {"auto", "exact", "sample"} or Arrangements, default="auto"
+        Patterns of the convex program, as in :func:`optimality_certificate`.
     max_arrangements : int, default=2000
+        With ``"auto"``, the largest bound on the number of patterns for which they are
+        enumerated exactly (they are sampled beyond).
     n_arrangements : int, default=200
+        Number of Gaussian gates drawn when sampling.
     random_state : int, RandomState instance or None, default=None
+        Seed of the pattern sampling.
     max_subsets : int, default=20000
         Largest number of atom subsets tried when searching for fewer neurons.
     tol : float, default=1e-9
@@ -179,7 +214,13 @@ def no_spurious_valleys_width(
 
     Returns
     -------
-    WidthReport
+    report : WidthReport
+        ``m*``, the no-spurious-valleys threshold and a minimal optimal network.
+
+    See Also
+    --------
+    path_to_global_minimum : The path from a network to a global minimum.
+    gradient_descent_experiment : How often gradient descent reaches the optimum, per width.
 
     Examples
     --------
@@ -247,6 +288,9 @@ def _without_zero_neurons(network):
 class GradientDescentExperiment:
     """Objectives reached by gradient descent from random starts, per width.
 
+    Returned by :func:`gradient_descent_experiment`: the objective reached by every run, against
+    the global optimum computed from the convex program.
+
     Attributes
     ----------
     widths : ndarray of shape (n_widths,)
@@ -259,6 +303,22 @@ class GradientDescentExperiment:
         Global optimum of (NC) (convex program over all patterns, or the sampled ones).
     rtol : float
         A run succeeds when its objective is within ``rtol`` (relative) of ``optimum``.
+
+    See Also
+    --------
+    gradient_descent_experiment : Computes it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_convexrelu.landscape import gradient_descent_experiment
+    >>> X = np.linspace(-1, 1, 7)[:, None]
+    >>> experiment = gradient_descent_experiment(X, np.abs(X[:, 0]), 1e-2, [1, 2], n_starts=2,
+    ...                                          max_iter=200, random_state=0)
+    >>> experiment.objectives.shape
+    (2, 2)
+    >>> bool(np.all(experiment.relative_gaps >= -1e-6))  # no run beats the global optimum
+    True
     """
 
     widths: np.ndarray
@@ -301,32 +361,68 @@ def gradient_descent_experiment(
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        The training data of the objective.
     y : array-like of shape (n_samples,)
+        Targets, as for :func:`~sklearn_convexrelu.landscape.optimality_certificate`.
     alpha : float or fitted estimator
         Regularisation strength; or a fitted ``ConvexReLURegressor``/``ConvexReLUClassifier`` or CV
         estimator, whose ``alpha`` (``alpha_``), ``loss``, ``hidden_bias`` and ``fit_intercept``
         define the objective and whose class encoding applies to ``y`` (switches left at their
         defaults take its values; others must agree with them).
     widths : sequence of int
+        Widths of the networks trained.
     n_starts : int, default=20
+        Number of random initialisations per width.
     rtol : float, default=1e-4
         Relative distance to the optimum counted as success.
     optimizer : {"gd", "adam"}, default="gd"
+        The optimiser, as in :func:`train_nonconvex`.
     learning_rate : float or "auto", default="auto"
+        Step size, as in :func:`train_nonconvex`.
     max_iter : int, default=5000
+        Maximum number of iterations of each run.
     tol : float, default=1e-8
+        Gradient tolerance of each run, as in :func:`train_nonconvex`.
     loss : {"squared_error", "log_loss"}, default="squared_error"
         The objective, as in :func:`train_nonconvex`.
     sample_weight : array-like of shape (n_samples,), default=None
-    hidden_bias, penalize_hidden_bias, fit_intercept : bool, default=True
+        Weights of the samples in the data term of (NC).
+    hidden_bias : bool, default=True
+        Whether the hidden neurons have a bias.
+    penalize_hidden_bias : bool, default=True
+        Whether the hidden bias is penalised (inside ``‖w_j‖``).
+    fit_intercept : bool, default=True
+        Whether the output intercept is fitted (free, unpenalised).
     init_scale : float, default=1.0
+        Scale of the Gaussian initialisation.
     arrangements : {"auto", "exact", "sample"} or Arrangements, default="auto"
         Patterns of the convex program giving the optimum.
     random_state : int, RandomState instance or None, default=None
+        Seed of the random initialisations and of the pattern sampling.
 
     Returns
     -------
-    GradientDescentExperiment
+    experiment : GradientDescentExperiment
+        The objectives reached, per width and start, and the global optimum.
+
+    See Also
+    --------
+    train_nonconvex : One run.
+    no_spurious_valleys_width : The width from which no run can be trapped in a valley.
+
+    Examples
+    --------
+    One neuron cannot fit ``|x|`` (it needs two), so no run of width 1 reaches the optimum:
+
+    >>> import numpy as np
+    >>> from sklearn_convexrelu.landscape import gradient_descent_experiment
+    >>> X = np.linspace(-1, 1, 7)[:, None]
+    >>> experiment = gradient_descent_experiment(X, np.abs(X[:, 0]), 1e-2, [1, 4], n_starts=2,
+    ...                                          max_iter=500, random_state=0)
+    >>> float(experiment.success_rate[0])
+    0.0
+    >>> bool(experiment.success_rate[1] > 0)
+    True
     """
     problem = data_problem(
         X, y, alpha, loss=loss, sample_weight=sample_weight, hidden_bias=hidden_bias,
