@@ -82,6 +82,28 @@ class Arrangements:
     description : str or None, default=None
         How the patterns were obtained when that is more than enumeration or sampling (e.g. what
         a pattern search looked at, :func:`~sklearn_convexrelu.pattern_search.search_arrangements`).
+
+    See Also
+    --------
+    enumerate_arrangements : All the patterns of a data set.
+    sample_arrangements : Patterns of Gaussian gates.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_convexrelu import enumerate_arrangements
+    >>> X = np.array([[-1.0], [0.0], [2.0]])
+    >>> arrangements = enumerate_arrangements(X)
+    >>> arrangements.n_patterns, arrangements.exact
+    (5, True)
+    >>> arrangements.patterns.astype(int)
+    array([[0, 0, 1, 1, 1],
+           [0, 1, 0, 1, 1],
+           [1, 1, 0, 0, 1]])
+    >>> bool(np.array_equal(arrangements.patterns_on(X), arrangements.patterns))
+    True
+    >>> arrangements.subset([0, 1]).exact
+    False
     """
 
     patterns: np.ndarray
@@ -105,7 +127,7 @@ class Arrangements:
 
     @property
     def n_patterns(self):
-        """int: Number of patterns."""
+        """Number of patterns, the columns of ``patterns``."""
         return self.patterns.shape[1]
 
     def patterns_on(self, X):
@@ -226,6 +248,20 @@ def arrangement_count_bound(X, *, hidden_bias=True):
     -------
     bound : int
         Python integer (may be huge).
+
+    See Also
+    --------
+    enumerate_arrangements : The patterns themselves.
+
+    Examples
+    --------
+    Three points on a line, with a hidden bias: the two all-or-nothing patterns and the four
+    thresholds between neighbours.
+
+    >>> import numpy as np
+    >>> from sklearn_convexrelu import arrangement_count_bound
+    >>> arrangement_count_bound(np.array([[-1.0], [0.0], [2.0]]))
+    6
     """
     _, _, V, H, _, _ = _prepare(X, hidden_bias)
     return _count_bound(H.shape[0], V.shape[1])
@@ -453,6 +489,21 @@ def enumerate_arrangements(X, *, hidden_bias=True, drop_zero=True, max_patterns=
     ------
     ValueError
         If the bound on the number of patterns exceeds ``max_patterns``.
+
+    See Also
+    --------
+    arrangement_count_bound : The bound on the number of patterns.
+    sample_arrangements : Patterns of Gaussian gates, for data of large rank.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_convexrelu import enumerate_arrangements
+    >>> arrangements = enumerate_arrangements(np.array([[-1.0], [0.0], [2.0]]))
+    >>> arrangements.n_patterns  # the bound, 6, less the all-zero pattern
+    5
+    >>> arrangements.patterns.sum(axis=0)
+    array([1, 2, 1, 2, 3])
     """
     X_aug, scale, V, H, plane, flipped = _prepare(X, hidden_bias)
     m, r = H.shape[0], V.shape[1]
@@ -506,6 +557,21 @@ def sample_arrangements(X, n_arrangements, *, hidden_bias=True, random_state=Non
     -------
     arrangements : Arrangements
         ``exact=False`` and ``n_sampled=n_arrangements``.
+
+    See Also
+    --------
+    enumerate_arrangements : All the patterns, when their number is small.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_convexrelu import sample_arrangements
+    >>> X = np.array([[-1.0], [0.0], [2.0]])
+    >>> arrangements = sample_arrangements(X, 10, random_state=0)
+    >>> arrangements.n_sampled, arrangements.exact
+    (10, False)
+    >>> arrangements.n_patterns <= 5
+    True
     """
     if not isinstance(n_arrangements, Integral) or n_arrangements < 1:
         raise ValueError(f"n_arrangements must be a positive integer, got {n_arrangements!r}.")
