@@ -21,18 +21,36 @@ _TINY = np.finfo(float).tiny
 def merge_directions(units, keys, tolerance):
     """Group label of each unit vector: equal ``keys`` rows and directions closer than ``tolerance``.
 
+    This is how the neurons of a solution that point the same way (up to ``tolerance``) are
+    counted as one atom: two vectors are in one group when a chain of vectors, each closer than
+    ``tolerance`` to the next, joins them.
+
     Parameters
     ----------
     units : ndarray of shape (m, d)
+        Unit vectors, one per row.
     keys : ndarray of shape (m, n_keys)
         Only rows with equal keys (e.g. output and sign) are merged.
     tolerance : float
+        Largest distance at which two vectors are merged.
 
     Returns
     -------
-    ndarray of shape (m,)
+    labels : ndarray of shape (m,)
         Labels numbered in the order of each group's first member (transitive closure of
         "closer than ``tolerance``").
+
+    See Also
+    --------
+    Atoms : The distinct directions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_convexrelu.optimal_set import merge_directions
+    >>> units = np.array([[1.0, 0.0], [1.0, 1e-9], [0.0, 1.0]])
+    >>> merge_directions(units, np.zeros((3, 1)), tolerance=1e-6)
+    array([0, 0, 1])
     """
     if units.shape[0] == 0:
         return np.zeros(0, dtype=int)
@@ -48,6 +66,10 @@ def merge_directions(units, keys, tolerance):
 class Atoms:
     """Unit directions with a sign and an output each.
 
+    The neurons of every optimal network point along atoms (SPEC §5): an atom ``k`` is a unit
+    direction ``â_k`` with the sign ``σ_k`` of its output weight and the output it feeds, and its
+    fit on the data is ``f_k = σ_k (X̃ â_k)_+``.
+
     Parameters
     ----------
     directions : array-like of shape (n_atoms, n_dims)
@@ -56,6 +78,18 @@ class Atoms:
         ``+1`` or ``-1``.
     outputs : array-like of shape (n_atoms,), default=None
         Output fed by each atom; all zero when ``None``.
+
+    See Also
+    --------
+    OptimalSet : The optimal networks, as coefficients on atoms.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_convexrelu.optimal_set import Atoms
+    >>> atoms = Atoms([[1.0, 0.0], [-1.0, 0.0]], [1, 1])  # (x)_+ and (-x)_+, with a bias coordinate
+    >>> len(atoms), atoms.signs, atoms.outputs
+    (2, array([1, 1]), array([0, 0]))
     """
 
     def __init__(self, directions, signs, outputs=None):
@@ -74,8 +108,11 @@ class Atoms:
         Parameters
         ----------
         blocks : ndarray of shape (m, n_dims)
+            Blocks of a solution of the convex program, one per row.
         signs : ndarray of shape (m,)
+            The sign ``σ`` of each block.
         outputs : ndarray of shape (m,), default=None
+            Output fed by each block; all zero when ``None``.
         n_penalized : int, default=None
             Number of leading penalised coordinates (``None``: all).
 
@@ -85,6 +122,18 @@ class Atoms:
         coefficients : ndarray of shape (n_atoms,)
         index : ndarray of shape (n_atoms,)
             The rows of ``blocks`` kept.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_convexrelu.optimal_set import Atoms
+        >>> blocks = np.array([[2.0, 0.0], [0.0, 0.0], [-3.0, 0.0]])
+        >>> atoms, coefficients, index = Atoms.from_blocks(blocks, np.array([1.0, 1.0, -1.0]))
+        >>> atoms.directions
+        array([[ 1.,  0.],
+               [-1.,  0.]])
+        >>> coefficients, index
+        (array([2., 3.]), array([0, 2]))
         """
         norms = np.linalg.norm(blocks[:, :n_penalized], axis=1)
         keep = np.flatnonzero(norms > 0)
@@ -97,10 +146,20 @@ class Atoms:
         Parameters
         ----------
         index : ndarray of shape (n_kept,) of int, or of shape (n_atoms,) of bool
+            The atoms to keep.
 
         Returns
         -------
-        Atoms
+        atoms : Atoms
+            The atoms kept, in the order of ``index``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_convexrelu.optimal_set import Atoms
+        >>> atoms = Atoms([[1.0, 0.0], [-1.0, 0.0]], [1, 1])  # (x)_+ and (-x)_+, with a bias coordinate
+        >>> atoms.subset([1]).directions
+        array([[-1.,  0.]])
         """
         return Atoms(self.directions[index], self.signs[index], self.outputs[index])
 
@@ -110,10 +169,20 @@ class Atoms:
         Parameters
         ----------
         other : Atoms
+            The atoms appended.
 
         Returns
         -------
-        Atoms
+        atoms : Atoms
+            ``len(self) + len(other)`` atoms.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_convexrelu.optimal_set import Atoms
+        >>> atoms = Atoms([[1.0, 0.0], [-1.0, 0.0]], [1, 1])  # (x)_+ and (-x)_+, with a bias coordinate
+        >>> len(atoms.concat(atoms.subset([0])))
+        3
         """
         return Atoms(
             np.vstack([self.directions, other.directions]), np.concatenate([self.signs, other.signs]),
@@ -126,10 +195,21 @@ class Atoms:
         Parameters
         ----------
         X_aug : ndarray of shape (n_samples, n_dims)
+            The data ``X̃``, with the column of ones when the directions have a bias coordinate.
 
         Returns
         -------
-        ndarray of shape (n_samples, n_atoms)
+        fits : ndarray of shape (n_samples, n_atoms)
+            Column ``k`` is the fit of atom ``k``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_convexrelu.optimal_set import Atoms
+        >>> atoms = Atoms([[1.0, 0.0], [-1.0, 0.0]], [1, 1])  # (x)_+ and (-x)_+, with a bias coordinate
+        >>> atoms.fits(np.array([[-2.0, 1.0], [3.0, 1.0]]))
+        array([[0., 2.],
+               [3., 0.]])
         """
         return self.signs * np.maximum(X_aug @ self.directions.T, 0.0)
 
@@ -139,12 +219,22 @@ class Atoms:
         Parameters
         ----------
         fits : ndarray of shape (n_samples, n_atoms)
+            The atom fits (``fits``).
         n_outputs : int
+            Number of outputs.
 
         Returns
         -------
-        ndarray of shape (n_samples, n_outputs, n_atoms)
+        placed : ndarray of shape (n_samples, n_outputs, n_atoms)
             Column ``k`` of output ``outputs[k]`` holds ``fits[:, k]``, the others are zero.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_convexrelu.optimal_set import Atoms
+        >>> atoms = Atoms([[1.0, 0.0], [-1.0, 0.0]], [1, 1])  # (x)_+ and (-x)_+, with a bias coordinate
+        >>> atoms.placed(atoms.fits(np.array([[-2.0, 1.0], [3.0, 1.0]])), 1).shape
+        (2, 1, 2)
         """
         placed = np.zeros((fits.shape[0], n_outputs, len(self)))
         placed[:, self.outputs, np.arange(len(self))] = fits
@@ -156,14 +246,27 @@ class Atoms:
         Parameters
         ----------
         index : ndarray of shape (n_neurons,)
+            The atom of each neuron.
         coefficients : ndarray of shape (n_neurons,)
+            The coefficient ``c_j`` of each neuron.
         intercept : ndarray of shape (n_outputs,)
+            The output intercept.
         hidden_bias : bool
             Whether the last coordinate of the directions is the hidden bias.
 
         Returns
         -------
-        TwoLayerReLUNetwork
+        network : TwoLayerReLUNetwork
+            One balanced neuron per coefficient.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_convexrelu.optimal_set import Atoms
+        >>> atoms = Atoms([[1.0, 0.0], [-1.0, 0.0]], [1, 1])  # (x)_+ and (-x)_+, with a bias coordinate
+        >>> network = atoms.network(np.array([0, 1]), np.array([1.0, 4.0]), np.zeros(1), hidden_bias=True)
+        >>> network.predict(np.array([[-2.0], [3.0]]))  # 1 * (x)_+ + 4 * (-x)_+
+        array([8., 3.])
         """
         index = np.asarray(index, dtype=int)
         blocks = np.asarray(coefficients, dtype=float)[:, None] * self.directions[index]
@@ -175,7 +278,9 @@ class Atoms:
         Parameters
         ----------
         network : TwoLayerReLUNetwork
+            The network whose neurons are matched.
         hidden_bias : bool
+            Whether the network's hidden bias is the last coordinate of the directions.
         n_penalized : int, default=None
             Leading coordinates normalised in the atoms (``None``: all).
 
@@ -189,6 +294,16 @@ class Atoms:
             ``‖Pw̃_j‖`` and the largest output weight (signed) of each neuron.
         a_norm : ndarray of shape (n_neurons,)
             ``‖a_j‖`` over all outputs.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_convexrelu.optimal_set import Atoms
+        >>> atoms = Atoms([[1.0, 0.0], [-1.0, 0.0]], [1, 1])  # (x)_+ and (-x)_+, with a bias coordinate
+        >>> network = atoms.network(np.array([0, 1]), np.array([1.0, 4.0]), np.zeros(1), hidden_bias=True)
+        >>> nearest, distance, w_norm, a, a_norm = atoms.match(network, hidden_bias=True)
+        >>> nearest, distance, w_norm
+        (array([0, 1]), array([0., 0.]), array([1., 2.]))
         """
         W = np.vstack([network.hidden_weights, network.hidden_bias]) if hidden_bias else network.hidden_weights
         A = network.output_weights
