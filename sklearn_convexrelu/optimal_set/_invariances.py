@@ -36,6 +36,7 @@ class Invariances:
     Parameters
     ----------
     optimal_set : OptimalSet
+        The optimal set whose networks are transformed.
 
     Attributes
     ----------
@@ -45,6 +46,10 @@ class Invariances:
         coefficient polytope (``optimal_set.dimension``).
     names : tuple of str
         The invariances, in the order of §5.1.
+
+    See Also
+    --------
+    OptimalSet : The set the transformations preserve.
 
     Examples
     --------
@@ -95,13 +100,27 @@ class Invariances:
         Parameters
         ----------
         network : TwoLayerReLUNetwork
+            The network transformed.
         order : array-like of shape (n_neurons,), default=None
             A permutation of ``range(n_neurons)``; random when ``None``.
         random_state : int, RandomState instance or None, default=None
+            Seed of the random permutation.
 
         Returns
         -------
-        TwoLayerReLUNetwork
+        network : TwoLayerReLUNetwork
+            The same neurons in another order.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_convexrelu import ConvexReLURegressor
+        >>> X = np.linspace(-1, 1, 12)[:, None]
+        >>> reg = ConvexReLURegressor(alpha=1e-2).fit(X, np.abs(X[:, 0]))
+        >>> inv, network = reg.invariances_, reg.network_
+        >>> permuted = inv.permute(network, order=[1, 0])
+        >>> bool(np.allclose(permuted.predict(X), network.predict(X))), reg.optimal_set_.contains(permuted)
+        (True, True)
         """
         _check_network(network)
         if order is None:
@@ -117,14 +136,27 @@ class Invariances:
         Parameters
         ----------
         network : TwoLayerReLUNetwork
+            The network transformed.
         neuron : int
+            Index of the neuron split.
         fractions : array-like of shape (n_parts,)
             Positive, summing to 1.
 
         Returns
         -------
-        TwoLayerReLUNetwork
+        network : TwoLayerReLUNetwork
             The parts replace the neuron, in its place.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_convexrelu import ConvexReLURegressor
+        >>> X = np.linspace(-1, 1, 12)[:, None]
+        >>> reg = ConvexReLURegressor(alpha=1e-2).fit(X, np.abs(X[:, 0]))
+        >>> inv, network = reg.invariances_, reg.network_
+        >>> split = inv.split(network, 0, [0.25, 0.75])
+        >>> split.n_neurons - network.n_neurons, reg.optimal_set_.contains(split)
+        (1, True)
         """
         _check_network(network)
         neuron = _check_neuron(network, neuron)
@@ -149,11 +181,23 @@ class Invariances:
         network : TwoLayerReLUNetwork
             Each nonzero neuron feeds one output.
         tol : float, default=1e-9
+            Largest distance between the unit hidden vectors of neurons merged.
 
         Returns
         -------
-        TwoLayerReLUNetwork
+        network : TwoLayerReLUNetwork
             One neuron per group, in the order of the groups' first neurons; zero neurons dropped.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_convexrelu import ConvexReLURegressor
+        >>> X = np.linspace(-1, 1, 12)[:, None]
+        >>> reg = ConvexReLURegressor(alpha=1e-2).fit(X, np.abs(X[:, 0]))
+        >>> inv, network = reg.invariances_, reg.network_
+        >>> merged = inv.merge(inv.split(network, 0, [0.25, 0.75]))
+        >>> merged.n_neurons == network.n_neurons, reg.optimal_set_.contains(merged)
+        (True, True)
         """
         _check_network(network)
         if not isinstance(tol, Real) or not tol >= 0:
@@ -182,12 +226,25 @@ class Invariances:
         Parameters
         ----------
         network : TwoLayerReLUNetwork
+            The network transformed.
         count : int, default=1
             Number of zero neurons to append.
 
         Returns
         -------
-        TwoLayerReLUNetwork
+        network : TwoLayerReLUNetwork
+            ``network`` with ``count`` more neurons, computing the same function.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_convexrelu import ConvexReLURegressor
+        >>> X = np.linspace(-1, 1, 12)[:, None]
+        >>> reg = ConvexReLURegressor(alpha=1e-2).fit(X, np.abs(X[:, 0]))
+        >>> inv, network = reg.invariances_, reg.network_
+        >>> wider = inv.add_zero_neurons(network, 2)
+        >>> wider.n_neurons - network.n_neurons, reg.optimal_set_.contains(wider)
+        (2, True)
         """
         _check_network(network)
         if isinstance(count, bool) or not isinstance(count, Integral) or count < 0:
@@ -204,10 +261,22 @@ class Invariances:
         Parameters
         ----------
         network : TwoLayerReLUNetwork
+            The network transformed.
 
         Returns
         -------
-        TwoLayerReLUNetwork
+        network : TwoLayerReLUNetwork
+            ``network`` without its zero neurons.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_convexrelu import ConvexReLURegressor
+        >>> X = np.linspace(-1, 1, 12)[:, None]
+        >>> reg = ConvexReLURegressor(alpha=1e-2).fit(X, np.abs(X[:, 0]))
+        >>> inv, network = reg.invariances_, reg.network_
+        >>> inv.remove_zero_neurons(inv.add_zero_neurons(network, 2)).n_neurons == network.n_neurons
+        True
         """
         _check_network(network)
         keep = (
@@ -234,18 +303,33 @@ class Invariances:
         step : float, default=0.5
             Fraction, in [0, 1], of the distance to the boundary of 𝒞.
         random_state : int, RandomState instance or None, default=None
+            Seed of the random direction.
         tol : float, default=None
             Tolerance of the membership test (see :meth:`OptimalSet.contains`).
 
         Returns
         -------
-        TwoLayerReLUNetwork
+        network : TwoLayerReLUNetwork
             ``network`` itself when ``continuous_dimension == 0``.
 
         Raises
         ------
         ValueError
             If ``network`` is not optimal or ``step`` is not in [0, 1].
+
+        Examples
+        --------
+        Fitting ``|x|`` has a unique optimal network (a polytope of dimension 0), which stays put:
+
+        >>> import numpy as np
+        >>> from sklearn_convexrelu import ConvexReLURegressor
+        >>> X = np.linspace(-1, 1, 12)[:, None]
+        >>> reg = ConvexReLURegressor(alpha=1e-2).fit(X, np.abs(X[:, 0]))
+        >>> inv, network = reg.invariances_, reg.network_
+        >>> inv.continuous_dimension
+        0
+        >>> inv.move_in_polytope(network, random_state=0) is network
+        True
         """
         _check_network(network)
         opt = self.optimal_set
@@ -294,13 +378,29 @@ class Invariances:
         Parameters
         ----------
         network : TwoLayerReLUNetwork
+            The network transformed.
         neuron : int
+            Index of the neuron rescaled.
         factor : float
             ``γ > 0``.
 
         Returns
         -------
-        TwoLayerReLUNetwork
+        network : TwoLayerReLUNetwork
+            The same function, with a larger penalty unless ``γ = 1``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_convexrelu import ConvexReLURegressor
+        >>> X = np.linspace(-1, 1, 12)[:, None]
+        >>> reg = ConvexReLURegressor(alpha=1e-2).fit(X, np.abs(X[:, 0]))
+        >>> inv, network = reg.invariances_, reg.network_
+        >>> unbalanced = inv.rescale(network, 0, 2.0)
+        >>> bool(np.allclose(unbalanced.predict(X), network.predict(X)))
+        True
+        >>> bool(unbalanced.penalty(1e-2) > network.penalty(1e-2)), reg.optimal_set_.contains(unbalanced)
+        (True, False)
         """
         _check_network(network)
         neuron = _check_neuron(network, neuron)
