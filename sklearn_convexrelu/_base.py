@@ -128,6 +128,7 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
                 X_fit, Y_fit, s, loss, self.alpha, hidden_bias=self.hidden_bias, fit_intercept=self.fit_intercept,
                 n_arrangements=self.n_arrangements, max_patterns=self.max_arrangements, tol=self.tol,
                 max_iter=self.max_iter, random_state=self.random_state, verbose=self.verbose, n_jobs=self.n_jobs,
+                finish=False,  # solve_convex_program below finishes (and certifies) the solve
             )
             init = program.solution()
         else:  # a warm start re-applies the previous generators to these rows

@@ -283,7 +283,7 @@ def _starts(solver, d, n_random, rng):
 
 def search_arrangements(
     X, Y, s, loss, alpha, *, hidden_bias=True, fit_intercept=True, n_arrangements=100, max_patterns=2000,
-    seed_width=50, tol=1e-6, max_iter=1000, random_state=None, verbose=0, n_jobs=None,
+    seed_width=50, tol=1e-6, max_iter=1000, random_state=None, verbose=0, n_jobs=None, finish=True,
 ):
     """Patterns for (C-ReLU) found by sampling, a seed network and pattern search (see the module docstring).
 
@@ -312,13 +312,18 @@ def search_arrangements(
         1 prints one line per round, 2 also the solver's iterations.
     n_jobs : int, default=None
         BLAS threads (``None``: the library default).
+    finish : bool, default=True
+        Solve the final pattern set to ``tol``; ``False`` leaves it at the rounds' tolerance, for
+        a caller that finishes the solve itself (the estimators, whose ``solver="auto"`` finishes a
+        first-order tail with cvxpy).
 
     Returns
     -------
     arrangements : Arrangements
         ``exact=False``; ``description`` says what was searched.
     solver : FirstOrderSolver
-        Holding the solution on these patterns (``solver.state_``), solved to relative gap ``tol``.
+        Holding the solution on these patterns (``solver.state_``), solved to relative gap ``tol``
+        (``finish=True``).
     report : PatternSearch
     """
     rng = check_random_state(random_state)
@@ -387,7 +392,7 @@ def search_arrangements(
             if before - solver.objective_ <= _MIN_IMPROVEMENT * abs(before):
                 stopped = "improvement below tolerance"
                 break
-        if tol < round_tol:
+        if finish and tol < round_tol:
             solver.solve(alpha, tol=tol, max_iter=max_iter, warm_start=True, verbose=verbose > 1)
     report = PatternSearch(n_sampled, n_seed, n_found, n_rounds, n_random, seed_objective, stopped)
     arrangements = Arrangements(
