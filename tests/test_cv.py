@@ -35,9 +35,7 @@ def test_regressor_alpha_equals_grid_search(regression_1d):
     cv = ConvexReLURegressorCV(alphas=6, cv=folds, arrangements="exact").fit(X, y)
     search = GridSearchCV(ConvexReLURegressor(arrangements="exact"), {"alpha": cv.alphas_}, cv=folds).fit(X, y)
     assert cv.alpha_ == search.best_params_["alpha"]
-    # at the smallest alpha the optimal set has dimension 4: the folds' polished networks and the
-    # grid search's min-norm networks are both optimal on the training rows but differ off them
-    np.testing.assert_allclose(cv.score_path_.mean(axis=1), search.cv_results_["mean_test_score"], atol=1e-3)
+    np.testing.assert_allclose(cv.score_path_.mean(axis=1), search.cv_results_["mean_test_score"], atol=1e-4)
     # the refit carries every fitted attribute of the base estimator
     best = search.best_estimator_
     assert _fitted_attributes(best) <= set(vars(cv))

@@ -1,12 +1,10 @@
 """Tests of the regularisation path (SPEC §4, §7, §8)."""
 
-import warnings
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 import sklearn_convexrelu._path as path_module
-from sklearn_convexrelu.exceptions import OptimalSetWarning
 from sklearn_convexrelu import ConvexReLUClassifier, ConvexReLURegressor, convex_relu_path, enumerate_arrangements
 
 
@@ -30,12 +28,7 @@ def test_path_equals_independent_fits(data_1d):
     path = convex_relu_path(X, y, alphas=5, eps=1e-3, arrangements="exact")
     assert np.all(np.diff(path.alphas) < 0) and path.alphas[0] == path.alpha_max
     for alpha, objective, network in zip(path.alphas, path.objectives, path.networks):
-        with warnings.catch_warnings():
-            # Known defect (open): at the smallest alpha (6e-5, near interpolation) the optimal set
-            # misses Clarabel's objective by 1.1e-6 relative, just above tol, and says so with an
-            # OptimalSetWarning; network_ is then the solver's network, which is what is checked here.
-            warnings.simplefilter("ignore", OptimalSetWarning)
-            reg = ConvexReLURegressor(alpha=alpha, arrangements="exact").fit(X, y)
+        reg = ConvexReLURegressor(alpha=alpha, arrangements="exact").fit(X, y)  # certified: no warning
         assert objective == pytest.approx(reg.objective_, rel=1e-6)
         # the optimal prediction is unique (strictly convex loss), the network need not be
         np.testing.assert_allclose(network.predict(X), reg.predict(X), atol=1e-4)

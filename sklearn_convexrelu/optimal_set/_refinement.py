@@ -213,12 +213,31 @@ def _block_duals(X_aug, patterns, R, side, out, pat):
 
 
 def support_accuracy(X_aug, patterns, R, alpha, blocks):
-    """``max |κ/alpha − 1|`` over the nonzero blocks of a solution (tight in exact arithmetic)."""
-    side, out, pat = np.nonzero(np.linalg.norm(blocks, axis=2) > 0)
+    """How far the nonzero blocks of a solution are from optimality at the dual vector ``R``.
+
+    In exact arithmetic every nonzero block ``w_b`` is tight, ``κ_b = alpha``, and points along
+    its dual direction, ``w_b / ‖w_b‖ = Π_{K_b}(z_b) / κ_b`` (SPEC §5).
+
+    Returns
+    -------
+    tightness : float
+        ``max |κ_b/alpha − 1|``: what the tight-set decisions use.
+    turn : float
+        The largest distance between the two unit vectors. Tightness is only second order in an
+        error of ``R`` on the blocks a solver made tight (a dual from a solve to relative gap ``δ``
+        is tight to about ``δ`` but its directions are off by about ``√δ``); the turn is first
+        order, and the directions are what the atoms are made of: it decides which of several
+        duals is the more accurate.
+    """
+    norms = np.linalg.norm(blocks, axis=2)
+    side, out, pat = np.nonzero(norms > 0)
     if side.size == 0:
-        return 0.0
-    kappas = np.linalg.norm(_block_duals(X_aug, patterns, R, side, out, pat), axis=1)
-    return float(np.max(np.abs(kappas / alpha - 1)))
+        return 0.0, 0.0
+    duals = _block_duals(X_aug, patterns, R, side, out, pat)
+    kappas = np.linalg.norm(duals, axis=1)
+    units = blocks[side, out, :, pat] / norms[side, out, pat][:, None]
+    turn = np.linalg.norm(units - duals / np.maximum(kappas, _TINY)[:, None], axis=1)
+    return float(np.max(np.abs(kappas / alpha - 1))), float(np.max(turn))
 
 
 def dual_analysis(X_aug, patterns, R, alpha, blocks):
@@ -227,7 +246,7 @@ def dual_analysis(X_aug, patterns, R, alpha, blocks):
     Every κ above ``(1 − 2 · CANDIDATE_FACTOR · ε) alpha`` is computed exactly (the others are
     screened out by their unprojected norm).
     """
-    accuracy = np.clip(support_accuracy(X_aug, patterns, R, alpha, blocks), ACCURACY_FLOOR, ACCURACY_CAP)
+    accuracy = np.clip(support_accuracy(X_aug, patterns, R, alpha, blocks)[0], ACCURACY_FLOOR, ACCURACY_CAP)
     band = 0.0
     while band < CANDIDATE_FACTOR * accuracy:
         band = min(0.5, 2 * CANDIDATE_FACTOR * accuracy)

@@ -141,6 +141,12 @@ class OptimalSet:
     objective : float
         Objective (NC) of the min-norm network: the optimal value.
 
+    See Also
+    --------
+    Invariances : The transformations that preserve the set.
+    sklearn_convexrelu.landscape.no_spurious_valleys_width : The fewest neurons of an optimal
+        network, and the width without spurious valleys.
+
     Notes
     -----
     The training data are not stored: what the methods need is kept in a derived form (the atoms,
@@ -198,7 +204,7 @@ class OptimalSet:
 
     @property
     def n_atoms(self):
-        """int: Number of atoms."""
+        """Number of atoms, the distinct optimal neuron directions."""
         return len(self.atoms)
 
     def __repr__(self):
@@ -222,10 +228,25 @@ class OptimalSet:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Samples.
 
         Returns
         -------
-        ndarray of shape (n_samples, n_atoms)
+        fits : ndarray of shape (n_samples, n_atoms)
+            Column ``k`` is the fit of atom ``k``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_convexrelu import ConvexReLURegressor
+        >>> X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+        >>> reg = ConvexReLURegressor(alpha=0.1, hidden_bias=False, fit_intercept=False).fit(X, np.ones(4))
+        >>> opt = reg.optimal_set_
+        >>> np.round(opt.atom_fits(X), 4)  # each diagonal direction is active on two points
+        array([[0.    , 0.    , 0.7071, 0.7071],
+               [0.7071, 0.7071, 0.    , 0.    ],
+               [0.    , 0.7071, 0.    , 0.7071],
+               [0.7071, 0.    , 0.7071, 0.    ]])
         """
         X = np.asarray(X, dtype=float)
         if X.ndim != 2 or X.shape[1] + self.hidden_bias != self.directions.shape[1]:
@@ -252,9 +273,20 @@ class OptimalSet:
 
         Returns
         -------
-        TwoLayerReLUNetwork
+        network : TwoLayerReLUNetwork
             Neuron ``(√c_k ŵ_k, σ_k √c_k)`` for every ``c_k > 0``, in atom order, and the optimal
             output intercept for these neurons.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_convexrelu import ConvexReLURegressor
+        >>> X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+        >>> reg = ConvexReLURegressor(alpha=0.1, hidden_bias=False, fit_intercept=False).fit(X, np.ones(4))
+        >>> opt = reg.optimal_set_
+        >>> network = opt.to_network(opt.vertices()[0])
+        >>> network.n_neurons, opt.contains(network)
+        (2, True)
         """
         coef = self._check_coef(coef)
         atoms = np.flatnonzero(coef > 0)
@@ -273,11 +305,22 @@ class OptimalSet:
         -------
         TwoLayerReLUNetwork
             The min-norm optimal network.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_convexrelu import ConvexReLURegressor
+        >>> X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+        >>> reg = ConvexReLURegressor(alpha=0.1, hidden_bias=False, fit_intercept=False).fit(X, np.ones(4))
+        >>> opt = reg.optimal_set_
+        >>> network = opt.min_norm_network()  # the midpoint of the two vertices: four neurons
+        >>> network.n_neurons, opt.contains(network)
+        (4, True)
         """
         return self.to_network(self.min_norm_coefficients)
 
     def vertices(self, max_count=100, random_state=0):
-        """Vertices of the coefficient polytope 𝒞: the minimal optimal networks (SPEC §5).
+        """The vertices of the coefficient polytope 𝒞: the minimal optimal networks (SPEC §5).
 
         A vertex has linearly independent atom fits, hence at most ``rank(fits) ≤ n_samples``
         positive coefficients. All vertices are enumerated when the number of candidate bases,
@@ -295,6 +338,19 @@ class OptimalSet:
         -------
         vertices : ndarray of shape (n_vertices, n_atoms)
             Atom coefficients, fewest neurons first; :meth:`to_network` maps a row to a network.
+
+        Examples
+        --------
+        Two pairs of opposite diagonal neurons fit the four points equally well:
+
+        >>> import numpy as np
+        >>> from sklearn_convexrelu import ConvexReLURegressor
+        >>> X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+        >>> reg = ConvexReLURegressor(alpha=0.1, hidden_bias=False, fit_intercept=False).fit(X, np.ones(4))
+        >>> opt = reg.optimal_set_
+        >>> np.round(opt.vertices(), 4)
+        array([[0.    , 1.0142, 1.0142, 0.    ],
+               [1.0142, 0.    , 0.    , 1.0142]])
         """
         return self._vertices(max_count, random_state)[0]
 
@@ -322,6 +378,17 @@ class OptimalSet:
             At most ``rank(fits)`` neurons, with linearly independent fits.
         proven : bool
             Only when ``return_proven=True``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_convexrelu import ConvexReLURegressor
+        >>> X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+        >>> reg = ConvexReLURegressor(alpha=0.1, hidden_bias=False, fit_intercept=False).fit(X, np.ones(4))
+        >>> opt = reg.optimal_set_
+        >>> network, proven = opt.minimal_network(return_proven=True)
+        >>> network.n_neurons, proven
+        (2, True)
         """
         vertices, complete = self._vertices(max_count, 0)
         network = self.to_network(vertices[0])
@@ -344,10 +411,11 @@ class OptimalSet:
             ``n_neurons`` neurons is used instead; when larger than needed, zero neurons are added
             only if there is nothing to split.
         random_state : int, RandomState instance or None, default=None
+            Seed of the random point, splits and order.
 
         Returns
         -------
-        TwoLayerReLUNetwork
+        network : TwoLayerReLUNetwork
             A random optimal network.
 
         Raises
@@ -355,6 +423,17 @@ class OptimalSet:
         ValueError
             If ``n_neurons`` is not a non-negative integer, or no optimal network with
             ``n_neurons`` neurons was found.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_convexrelu import ConvexReLURegressor
+        >>> X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+        >>> reg = ConvexReLURegressor(alpha=0.1, hidden_bias=False, fit_intercept=False).fit(X, np.ones(4))
+        >>> opt = reg.optimal_set_
+        >>> network = opt.sample(n_neurons=7, random_state=0)
+        >>> network.n_neurons, opt.contains(network)
+        (7, True)
         """
         n_neurons = _check_nonnegative_int(n_neurons, "n_neurons", allow_none=True)
         rng = check_random_state(random_state)
@@ -404,6 +483,7 @@ class OptimalSet:
         Parameters
         ----------
         network : TwoLayerReLUNetwork
+            The network examined.
         tol : float, default=None
             Relative tolerance, as in :meth:`contains`.
 
@@ -413,6 +493,17 @@ class OptimalSet:
             ``None`` when a non-negligible neuron matches no atom (the network is not optimal).
         neuron_atoms : ndarray of shape (n_neurons,) or None
             The atom of each neuron, ``-1`` for zero and ignored neurons.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_convexrelu import ConvexReLURegressor
+        >>> X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+        >>> reg = ConvexReLURegressor(alpha=0.1, hidden_bias=False, fit_intercept=False).fit(X, np.ones(4))
+        >>> opt = reg.optimal_set_
+        >>> coef, neuron_atoms = opt.atom_coefficients(reg.network_)
+        >>> np.round(coef, 4), neuron_atoms
+        (array([0.5071, 0.5071, 0.5071, 0.5071]), array([0, 1, 2, 3]))
         """
         tol = self._default_tol(tol)
         if not isinstance(network, TwoLayerReLUNetwork):
@@ -446,6 +537,7 @@ class OptimalSet:
         Parameters
         ----------
         network : TwoLayerReLUNetwork
+            The network examined.
         tol : float, default=None
             Relative tolerance on balance, on directions (distance of unit vectors) and on the
             prediction, in [0, 1). ``None`` means ``max(1e-6, tolerance)``. The objective grows
@@ -454,7 +546,20 @@ class OptimalSet:
 
         Returns
         -------
-        bool
+        contained : bool
+            Whether the network is optimal, to ``tol``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_convexrelu import ConvexReLURegressor
+        >>> X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+        >>> reg = ConvexReLURegressor(alpha=0.1, hidden_bias=False, fit_intercept=False).fit(X, np.ones(4))
+        >>> opt = reg.optimal_set_
+        >>> opt.contains(reg.network_)
+        True
+        >>> opt.contains(reg.invariances_.rescale(reg.network_, 0, 2.0))  # unbalanced
+        False
         """
         tol = self._default_tol(tol)
         coef, _ = self.atom_coefficients(network, tol)
@@ -486,14 +591,17 @@ def _best_dual(program, arrangements, blocks, intercept, prediction, tol, force=
     X_aug, patterns, Y, s, loss, alpha = program.X_aug, arrangements.patterns, program.Y, program.s, program.loss, program.alpha
 
     def accuracy_of(candidate_prediction, candidate_blocks):
-        """The dual's accuracy ε: tightness on the blocks and feasibility everywhere (SPEC §4)."""
+        """The dual's accuracy ε (tightness on the blocks, feasibility everywhere, SPEC §4) and the
+        score that ranks duals (ε or the turn of the blocks' directions, whichever is larger)."""
         R = program.dual_vector(candidate_prediction)
         kappas, _, _ = cone_kappas(X_aug, patterns, R, threshold=alpha, bound_only=True)  # exact above alpha
         excess = float(kappas.max(initial=0.0)) / alpha - 1
-        return max(support_accuracy(X_aug, patterns, R, alpha, candidate_blocks), excess)
+        tightness, turn = support_accuracy(X_aug, patterns, R, alpha, candidate_blocks)
+        accuracy = float(np.clip(max(tightness, excess), ACCURACY_FLOOR, ACCURACY_CAP))
+        return accuracy, max(accuracy, turn)
 
-    solver_accuracy = accuracy_of(prediction, blocks)
-    best = (prediction, blocks, intercept, float(np.clip(solver_accuracy, ACCURACY_FLOOR, ACCURACY_CAP)))
+    solver_accuracy, solver_score = accuracy_of(prediction, blocks)
+    best = (prediction, blocks, intercept, solver_accuracy, solver_score)
     objective = _convex_value(program, prediction, blocks)
     refined = False
 
@@ -503,24 +611,31 @@ def _best_dual(program, arrangements, blocks, intercept, prediction, tol, force=
         value = _convex_value(program, candidate_prediction, candidate_blocks)
         if not value <= objective + 1e-12 * abs(objective):
             return
-        accuracy = float(np.clip(accuracy_of(candidate_prediction, candidate_blocks), ACCURACY_FLOOR, ACCURACY_CAP))
-        if accuracy < best[3]:  # a more decisive dual (a lower value alone can come with a worse one)
-            best, objective, refined = (candidate_prediction, candidate_blocks, candidate_intercept, accuracy), value, True
+        accuracy, score = accuracy_of(candidate_prediction, candidate_blocks)
+        if score < best[4]:  # a more decisive dual (a lower value alone can come with a worse one)
+            best, objective, refined = (candidate_prediction, candidate_blocks, candidate_intercept, accuracy, score), value, True
 
-    if force is not None and (force or best[3] > max(REFINE_TRIGGER, tol)) and blocks.any():
-        try:
-            _, candidate_prediction, candidate_blocks, candidate_intercept = resolve_first_order(
-                X_aug, arrangements, Y, s, loss, alpha, blocks, intercept, fit_intercept=program.fit_intercept, tol=tol,
-            )
-        except (RuntimeError, np.linalg.LinAlgError):
-            pass  # the re-solve is an attempt: on data it cannot handle (e.g. a column ×1e8) keep the solver's dual
-        else:
-            consider(candidate_prediction, candidate_blocks, candidate_intercept)
-    if force is not None and ACCURACY_FLOOR < best[3] < ACCURACY_CAP:
-        R = program.dual_vector(best[0])
-        newton = refine_prediction(X_aug, patterns, Y, s, loss, alpha, best[1], best[2], program.fit_intercept, R, best[3])
-        if newton is not None:
-            consider(newton[0], newton[1], best[2])
+    def newton():
+        """Newton on the faces of the best blocks: quadratic, so from a dual whose directions are
+        off by 2e-4 (tight to 2e-8) to one off by 4e-8; skipped beyond REFINE_MAX_UNKNOWNS."""
+        if best[4] > ACCURACY_FLOOR and best[3] < ACCURACY_CAP:
+            R = program.dual_vector(best[0])
+            refined = refine_prediction(X_aug, patterns, Y, s, loss, alpha, best[1], best[2], program.fit_intercept, R, best[3])
+            if refined is not None:
+                consider(refined[0], refined[1], best[2])
+
+    if force is not None:
+        newton()
+        if (force or best[3] > max(REFINE_TRIGGER, tol)) and blocks.any():
+            try:
+                _, candidate_prediction, candidate_blocks, candidate_intercept = resolve_first_order(
+                    X_aug, arrangements, Y, s, loss, alpha, blocks, intercept, fit_intercept=program.fit_intercept, tol=tol,
+                )
+            except (RuntimeError, np.linalg.LinAlgError):
+                pass  # the re-solve is an attempt: on data it cannot handle (e.g. a column ×1e8) keep the solver's dual
+            else:
+                consider(candidate_prediction, candidate_blocks, candidate_intercept)
+                newton()
     prediction, blocks = best[0], best[1]
     analysis = dual_analysis(X_aug, patterns, program.dual_vector(prediction), alpha, blocks)
     return prediction, blocks, analysis, float(solver_accuracy), refined
@@ -530,9 +645,14 @@ def optimal_set_from_fit(X_aug, arrangements, Y, s, loss, alpha, solution, predi
                          fit_intercept, hidden_bias, tol=1e-6):
     """Build the :class:`OptimalSet` of a solved convex program (SPEC §5).
 
+    The estimators call it after their solve: the dual vector of the solution's prediction
+    (refined when it does not decide which constraints are tight) gives the atoms, and the
+    optimal prediction the polytope 𝒞 of their coefficients.
+
     Parameters
     ----------
     X_aug : ndarray of shape (n_samples, n_dims)
+        The training data ``X̃`` (with the column of ones when ``hidden_bias``).
     arrangements : Arrangements
         The patterns the program was solved over.
     Y : ndarray of shape (n_samples, n_outputs)
@@ -543,17 +663,48 @@ def optimal_set_from_fit(X_aug, arrangements, Y, s, loss, alpha, solution, predi
         From :func:`~sklearn_convexrelu.program.losses.get_loss`; strictly convex in the prediction
         (the softmax up to a constant across classes).
     alpha : float
+        Regularisation strength of the program.
     solution : ConvexSolution
         The polished solution.
     prediction : ndarray of shape (n_samples, n_outputs)
         Its training prediction.
-    fit_intercept, hidden_bias : bool
+    fit_intercept : bool
+        Whether the output intercept is fitted.
+    hidden_bias : bool
+        Whether the last column of ``X_aug`` is the hidden bias.
     tol : float, default=1e-6
         Relative duality gap of the solve; a refinement of the dual is solved to a fraction of it.
 
     Returns
     -------
-    OptimalSet
+    optimal_set : OptimalSet
+        Every optimal network over the patterns of ``arrangements``.
+
+    See Also
+    --------
+    OptimalSet : The result.
+
+    Examples
+    --------
+    Rebuild the optimal set of a fit from its convex solution:
+
+    >>> import numpy as np
+    >>> from sklearn_convexrelu import ConvexReLURegressor
+    >>> from sklearn_convexrelu.optimal_set import optimal_set_from_fit
+    >>> from sklearn_convexrelu.program.losses import get_loss
+    >>> X = np.linspace(-1, 1, 12)[:, None]
+    >>> y = np.abs(X[:, 0])
+    >>> reg = ConvexReLURegressor(alpha=1e-2).fit(X, y)
+    >>> solution = reg.convex_solution_
+    >>> opt = optimal_set_from_fit(
+    ...     np.hstack([X, np.ones((12, 1))]), reg.arrangements_, y[:, None], np.ones(12),
+    ...     get_loss("squared_error", 1), 1e-2, solution, solution.output(X),
+    ...     fit_intercept=True, hidden_bias=True,
+    ... )
+    >>> opt
+    OptimalSet(n_atoms=2, dimension=0, is_unique=True, n_outputs=1)
+    >>> opt.contains(reg.network_), bool(np.isclose(opt.objective, reg.objective_))
+    (True, True)
     """
     program = _Program(X_aug, Y, s, loss, float(alpha), bool(fit_intercept), bool(hidden_bias), bool(arrangements.exact))
     solver_blocks = np.stack([solution.blocks_pos, solution.blocks_neg])  # (2, K, d, P)
