@@ -18,6 +18,7 @@ from ..network import TwoLayerReLUNetwork
 from ..network import blocks_to_network as _blocks_to_network
 from ..program.losses import encode_targets, get_loss
 from ..program.certificate import program_dual_point
+from ..program.operators import forward
 from ..program.penalty import GroupNormPenalty
 from ..solvers import CvxpyProgram, FirstOrderSolver
 from ..solvers.polish import convex_objective, polish
@@ -397,25 +398,84 @@ def _polished(problem, patterns, stacked, intercept):
     return np.stack([V, U]), np.asarray(c, dtype=float), float(objective), prediction
 
 
-def _raw_optimum(problem, arrangements, tol, max_iter, solver):
-    """The package's solver for the problem's loss and penalty (SPEC §7).
+def _raw_solutions(problem, arrangements, tol, max_iter, solver, init=None):
+    """The package's solvers for the problem's loss and penalty, in turn (SPEC §7).
 
-    ``"auto"``: the first-order solver (stopped on the certified relative gap ``tol``) when it
-    supports the penalty (a penalised hidden bias), cvxpy when it does not or does not converge.
+    ``"auto"``: the first-order solver (stopped on the certified relative gap ``tol``, warm-started
+    from ``init``) when it supports the penalty (a penalised hidden bias), then cvxpy when it does
+    not or did not converge. Yields each :class:`~sklearn_convexrelu.solvers.SolveResult`.
     """
     X_aug, patterns = problem.X_aug, arrangements.patterns
     if solver == "auto" and problem.penalty.penalize_hidden_bias:
         raw = FirstOrderSolver(
             X_aug, patterns, problem.Y, problem.s, problem.loss, fit_intercept=problem.fit_intercept,
             generators=arrangements.generators, penalty=problem.penalty,
-        ).solve(problem.alpha, tol=tol, max_iter=max_iter)
+        ).solve(problem.alpha, tol=tol, max_iter=max_iter, init=init)
+        yield raw
         if raw.converged:
-            return raw
+            return
     program = CvxpyProgram(
         X_aug, patterns, problem.Y, problem.s, problem.loss,
         fit_intercept=problem.fit_intercept, penalty=problem.penalty,
     )
-    return program.solve(problem.alpha, tol=tol, max_iter=max_iter)
+    yield program.solve(problem.alpha, tol=tol, max_iter=max_iter)
+
+
+def _raw_optimum(problem, arrangements, tol, max_iter, solver):
+    """The last of :func:`_raw_solutions`: the first-order solution if it converged, else cvxpy's."""
+    for raw in _raw_solutions(problem, arrangements, tol, max_iter, solver):
+        pass
+    return raw
+
+
+def dual_predictions(problem, arrangements, tol, network=None):
+    """Raw predictions of the program over ``arrangements`` solved to relative gap ``tol``.
+
+    The dual point of a network's own prediction is only as accurate as the prediction: at a
+    relative gap ``δ`` the prediction is off by about ``√δ``, and near interpolation
+    (``‖X̃‖ / (n alpha)`` large) the dual direction, hence ``κ/alpha``, is off by orders more
+    (SPEC §4: a network optimal to 1e-8 can have ``κ = 7.6 alpha`` and a gap of 87 %). A
+    solver's raw solution stopped at a certified gap ``tol`` has a dual point whose lower bound
+    is within ``tol`` of the optimum, whatever its prediction's accuracy, so a network within
+    ``ε`` of the optimum is certified to ``ε + tol``. The first-order solver starts from the
+    network's own blocks (``network``); a solver that fails yields nothing.
+
+    Returns
+    -------
+    list of ndarray of shape (n_samples, n_outputs)
+    """
+    from cvxpy.error import SolverError
+
+    init = None if network is None else _network_blocks(problem, arrangements, network)
+    predictions = []
+    solutions = _raw_solutions(problem, arrangements, tol, 1000, "auto", init)
+    while True:
+        try:
+            raw = next(solutions)
+        except StopIteration:
+            return predictions
+        except (RuntimeError, SolverError):  # a failed solve only loses its candidate
+            return predictions
+        blocks = raw.blocks_pos - raw.blocks_neg
+        if np.all(np.isfinite(blocks)) and np.all(np.isfinite(raw.intercept)):
+            predictions.append(forward(problem.X_aug, arrangements.patterns, blocks) + raw.intercept)
+
+
+def _network_blocks(problem, arrangements, network):
+    """The network's convex image (SPEC §3.1) on the columns of ``arrangements``, as a warm start.
+
+    Neurons whose pattern is not among the arrangements' columns (a tie no cell has) are left out.
+    """
+    K, d, P = network.n_outputs, problem.X_aug.shape[1], arrangements.patterns.shape[1]
+    blocks = np.zeros((2, K, d, P))
+    column = {key: i for i, key in enumerate(pattern_keys(arrangements.patterns))}
+    W = neuron_blocks(problem, network)
+    for j, key in enumerate(pattern_keys(problem.X_aug @ W.T >= 0)):
+        i = column.get(key)
+        for k in np.flatnonzero(network.output_weights[j]) if i is not None else ():
+            a = network.output_weights[j, k]
+            blocks[int(a < 0), k, :, i] += abs(a) * W[j]
+    return blocks[0], blocks[1], np.asarray(network.output_bias, dtype=float)
 
 
 def solve_optimum(problem, arrangements, *, tol=1e-8, max_iter=1000, solver="auto"):

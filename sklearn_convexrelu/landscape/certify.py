@@ -7,7 +7,8 @@ import numpy as np
 from ..arrangements import Arrangements
 from ..network import TwoLayerReLUNetwork
 from ..program.certificate import Certificate, describe_coverage
-from ._problem import get_arrangements, own_patterns, resolve, with_patterns
+from ..optimal_set._tolerances import ACCURACY_FLOOR, REFINE_GAP_FACTOR
+from ._problem import dual_predictions, get_arrangements, own_patterns, resolve, with_patterns
 from .._sklearn_compat import validate_params
 from ._params import NETWORK_CONSTRAINTS
 
@@ -79,14 +80,19 @@ class NetworkCertificate(Certificate):
     ----------
     primal, lower_bound, dual_gap, relative_gap, kappa_ratio, exact, n_patterns, coverage, tol, most_violated
         As in :class:`~sklearn_convexrelu.Certificate`; ``lower_bound`` is a lower bound on the
-        objective of *every* two-layer ReLU network of any width when ``exact``.
+        objective of *every* two-layer ReLU network of any width when ``exact``: the larger dual
+        objective of the network's own dual point and, when that one does not certify the
+        network, of the dual points of the program solved over the same patterns (``kappa_ratio``
+        and ``most_violated`` are those of the dual point that gave the bound).
     objective : str
         The objective (NC) that was checked, in words.
     alpha : float
         ``alpha`` of that objective (for an MLP: its ``alpha`` divided by the number of samples).
     escape : EscapeDirection or None
-        The most violated constraint when ``kappa_ratio > 1 + tol``, a neuron to add that lowers
-        the objective; ``None`` when the dual vector is feasible up to ``tol``.
+        When the network is not certified to ``tol``: the most violated constraint of the
+        network's *own* dual vector (its ``kappa_ratio > 1 + tol``), a neuron to add that lowers
+        the objective; ``None`` when that vector is feasible up to ``tol`` or the gap is at most
+        ``tol``.
     arrangements : Arrangements
         The activation patterns the check covered.
     """
@@ -97,47 +103,58 @@ class NetworkCertificate(Certificate):
     arrangements: Arrangements | None = None
 
 
-def _dual_check(problem, patterns, prediction, tol=0.0):
-    """Lower bound, κ/alpha and escape direction of the dual point of a prediction (SPEC §4).
-
-    ``r = −∇`` at the prediction with the output intercept re-optimised, scaled by
-    ``min(1, alpha/κ)`` to be dual feasible. An escape direction is reported when
-    ``κ > (1 + tol) alpha``.
-
-    Returns
-    -------
-    lower_bound : float
-    kappa_ratio : float
-    escape : EscapeDirection or None
-    most_violated : tuple or None
-    """
-    alpha = problem.alpha
-    point = problem.dual_point(patterns, prediction)
+def _most_violated(problem, point):
+    """``(output, pattern, sign)`` of the largest κ of a dual point and its unit direction, or ``None``
+    when ``κ ≤ alpha``."""
+    if not (point.kappa > problem.alpha and np.isfinite(point.kappa)):
+        return None, None
     kappas, directions, _ = point.scan
-    lower, kappa, shift = point.lower_bound, point.kappa, point.intercept_shift
-    if not (kappa > alpha * (1 + tol) and np.isfinite(kappa)):
-        return lower, kappa / alpha, None, None
     k, i, side = np.unravel_index(np.argmax(kappas), kappas.shape)
-    u = directions[k, :, i, side] / kappa
+    return (int(k), int(i), 1 if side == 0 else -1), directions[k, :, i, side] / point.kappa
+
+
+def _escape(problem, patterns, point):
+    """The :class:`EscapeDirection` of the largest κ of the network's own dual point."""
+    (k, i, sign), u = _most_violated(problem, point)
     p = problem.X.shape[1]
-    escape = EscapeDirection(
-        u[:p].copy(), float(u[p]) if problem.hidden_bias else 0.0, int(k), 1.0 if side == 0 else -1.0,
-        patterns[:, i].copy(), kappa / alpha, shift,
+    return EscapeDirection(
+        u[:p].copy(), float(u[p]) if problem.hidden_bias else 0.0, k, float(sign), patterns[:, i].copy(),
+        point.kappa / problem.alpha, point.intercept_shift,
     )
-    return lower, kappa / alpha, escape, (int(k), int(i), 1 if side == 0 else -1)
 
 
-def _certify_prediction(problem, arrangements, prediction, primal, tol, coverage=None):
-    """:class:`NetworkCertificate` of a point with this prediction and objective."""
-    lower, ratio, escape, most_violated = _dual_check(problem, arrangements.patterns, prediction, tol)
-    gap = primal - lower
+def _certify_prediction(problem, arrangements, prediction, primal, tol, coverage=None, network=None):
+    """:class:`NetworkCertificate` of a point with this prediction and objective (SPEC §4).
+
+    The lower bound is the best of the dual point of the prediction itself and, when that one
+    does not certify the point to ``tol``, the dual points of the program over the same patterns
+    solved to a relative gap of ``REFINE_GAP_FACTOR · tol`` (:func:`dual_predictions`; the
+    first-order solver starts from ``network``). The prediction's own dual point is accurate
+    only to the square root of the point's gap, blown up near interpolation, so an optimal
+    network can look far from optimal by it; a solve's dual point is tight to the solve's gap.
+    The escape direction is always the network's own (the neuron that lowers *its* objective).
+    """
+    patterns = arrangements.patterns
+    own = problem.dual_point(patterns, prediction)
+    best = own
+    if not primal - own.lower_bound <= tol * abs(primal):
+        gap_wanted = max(REFINE_GAP_FACTOR * tol, ACCURACY_FLOOR)
+        for candidate in dual_predictions(problem, arrangements, gap_wanted, network):
+            point = problem.dual_point(patterns, candidate)
+            if point.lower_bound > best.lower_bound:
+                best = point
+    gap = primal - best.lower_bound
+    relative_gap = gap / max(abs(primal), np.finfo(float).tiny)
+    escape = None
+    if not relative_gap <= tol and own.kappa > problem.alpha * (1 + tol) and np.isfinite(own.kappa):
+        escape = _escape(problem, patterns, own)
     return NetworkCertificate(
-        primal=float(primal), lower_bound=float(lower), dual_gap=float(gap),
-        relative_gap=float(gap / max(abs(primal), np.finfo(float).tiny)), kappa_ratio=float(ratio),
+        primal=float(primal), lower_bound=float(best.lower_bound), dual_gap=float(gap),
+        relative_gap=float(relative_gap), kappa_ratio=float(best.kappa / problem.alpha),
         exact=bool(arrangements.exact), n_patterns=int(arrangements.n_patterns),
         coverage=coverage or describe_coverage(arrangements.n_patterns, arrangements.exact), tol=float(tol),
-        most_violated=most_violated, objective=problem.describe(), alpha=problem.alpha, escape=escape,
-        arrangements=arrangements,
+        most_violated=_most_violated(problem, best)[0], objective=problem.describe(), alpha=problem.alpha,
+        escape=escape, arrangements=arrangements,
     )
 
 
@@ -149,7 +166,12 @@ def optimality_certificate(
     """Certify (or refute) that a two-layer ReLU network is a global minimum of its objective.
 
     Computes the duality gap of SPEC §4: the network's objective minus the dual objective at the
-    dual point of its prediction, scaled to feasibility. With all activation patterns
+    dual point of its prediction, scaled to feasibility. A network's own dual point is only as
+    accurate as its prediction (off by the square root of its gap, and near interpolation an
+    error of 1e-8 in the objective can put ``κ`` several times above ``alpha``); when it does not
+    certify the network, the convex program over the same patterns is solved (first-order
+    solver warm-started from the network, then cvxpy) to a gap of ``tol / 100`` and the largest
+    dual objective is kept, so a network within ``ε`` of the optimum has a gap of about ``ε``. With all activation patterns
     (``exact``; polynomial in n for data of fixed rank, SPEC §2.1) the dual objective is a lower
     bound on the objective of every two-layer ReLU network of any width, so a gap ``≤ tol``
     (relative) proves global optimality; a dual vector that is not feasible (``kappa_ratio > 1``)
@@ -221,7 +243,7 @@ def optimality_certificate(
     if not arr.exact:
         coverage = f"{arr.n_patterns} sampled activation patterns plus the network's own (relative to these only)"
         arr = with_patterns(arr, *own_patterns(problem, net))
-    return _certify_prediction(problem, arr, net.output(problem.X), problem.objective(net), tol, coverage)
+    return _certify_prediction(problem, arr, net.output(problem.X), problem.objective(net), tol, coverage, net)
 
 
 @validate_params(NETWORK_CONSTRAINTS, prefer_skip_nested_validation=True)

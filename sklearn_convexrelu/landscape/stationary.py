@@ -173,7 +173,7 @@ def stationary_subproblem(
         sub_network = _intercept_only(problem, net)
         sub_objective = problem.objective(sub_network)
     certificate = _certify_prediction(problem, Arrangements(*own_patterns(problem, net), False, problem.hidden_bias),
-                                     prediction, objective, tol)
+                                     prediction, objective, tol, network=net)
     full = get_arrangements(problem, arrangements, max_arrangements=max_arrangements,
                             n_arrangements=n_arrangements, random_state=random_state)
     escape_patterns, signs, ratios, directions = _escapes(problem, full, pairs, prediction, tol)
