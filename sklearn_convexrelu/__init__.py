@@ -15,6 +15,7 @@ from .optimal_set import Invariances, OptimalSet
 from .program.certificate import Certificate
 
 from ._skops import install as _install_skops
+from ._skops import skops_trusted_types
 
 __version__ = "0.1.0.dev0"
 
@@ -35,5 +36,6 @@ __all__ = [
     "convex_relu_path",
     "enumerate_arrangements",
     "sample_arrangements",
+    "skops_trusted_types",
     "__version__",
 ]

@@ -425,16 +425,135 @@ def _skops_cases():
     ]
 
 
-def test_fitted_estimators_load_with_default_skops_trust():
-    sio = pytest.importorskip("skops.io")
+def _fitted_skops_cases():
     for estimator, X, y in _skops_cases():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             estimator.fit(X, y)
+        yield estimator, X, y
+
+
+def _assert_same_predictions(loaded, estimator, X):
+    np.testing.assert_array_equal(loaded.predict(X), estimator.predict(X))
+    if hasattr(estimator, "predict_proba"):
+        np.testing.assert_array_equal(loaded.predict_proba(X), estimator.predict_proba(X))
+        np.testing.assert_array_equal(loaded.decision_function(X), estimator.decision_function(X))
+    X_new = np.random.default_rng(7).standard_normal((9, X.shape[1]))  # also off the training rows
+    np.testing.assert_array_equal(loaded.predict(X_new), estimator.predict(X_new))
+
+
+def _numbers_in_skops_file(path):
+    """Every float the file holds: its numpy arrays and the numbers of its JSON schema."""
+    import io
+    import json
+    import zipfile
+
+    found = []
+
+    def collect(node):
+        if isinstance(node, float):
+            found.append(node)
+        elif isinstance(node, dict):
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+        elif isinstance(node, str):  # reprs of scalars (e.g. numpy floats) are stored as strings
+            try:
+                found.append(float(node))
+            except ValueError:
+                pass
+
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            raw = archive.read(name)
+            if name.endswith(".npy"):
+                array = np.load(io.BytesIO(raw), allow_pickle=False)
+                if array.dtype.kind in "fc":
+                    found.extend(np.asarray(array, dtype=complex).real.ravel().tolist())
+            elif name.endswith(".json"):
+                collect(json.loads(raw))
+    return np.array(found, dtype=float)
+
+
+def test_fitted_estimators_load_with_the_documented_skops_call(tmp_path):
+    """``skops.io.load(file, trusted=skops_trusted_types())`` (the user guide's call) loads every
+    fitted estimator, after a pattern search too, with bitwise the same predictions; the file
+    holds none of the training features (nor the regression targets)."""
+    sio = pytest.importorskip("skops.io")
+    from sklearn_convexrelu import skops_trusted_types
+
+    for i, (estimator, X, y) in enumerate(_fitted_skops_cases()):
+        path = tmp_path / f"model{i}.skops"
+        sio.dump(estimator, path)
+        assert set(sio.get_untrusted_types(file=path)) <= set(skops_trusted_types())
+        loaded = sio.load(path, trusted=skops_trusted_types())
+        assert type(loaded) is type(estimator)
+        _assert_same_predictions(loaded, estimator, X)
+        numbers = _numbers_in_skops_file(path)
+        assert numbers.size > 0  # the check below can fail: the file's numbers were read
+        targets = [X] if hasattr(estimator, "classes_") else [X, y]
+        leaked = [data.size for data in targets if np.isin(data, numbers).any()]
+        assert not leaked, (type(estimator).__name__, leaked)
+
+
+def test_fitted_estimators_load_with_default_skops_trust():
+    """Where skops's private default list exists and its loader reads it, the package registers its
+    types in it: a plain ``skops.io.loads`` loads a fitted estimator."""
+    sio = pytest.importorskip("skops.io")
+    from sklearn_convexrelu._skops import register_skops_types
+
+    if not register_skops_types():
+        pytest.skip("this skops has no default trusted list that its loader reads")
+    for estimator, X, y in _fitted_skops_cases():
         data = sio.dumps(estimator)
         assert sio.get_untrusted_types(data=data) == [], type(estimator).__name__
-        loaded = sio.loads(data)
-        np.testing.assert_array_equal(loaded.predict(X), estimator.predict(X))
+        _assert_same_predictions(sio.loads(data), estimator, X)
+
+
+@pytest.mark.parametrize("change", ["list removed", "loader reads another list"])
+def test_skops_without_a_usable_default_list_loads_with_trusted(monkeypatch, change):
+    """A skops whose private default list is gone or no longer read by its loader: registering says
+    so (``False``, no exception), a plain load refuses the package's types, and the documented call
+    with ``trusted=skops_trusted_types()`` loads the estimator."""
+    sio = pytest.importorskip("skops.io")
+    from skops.io import _general, _trusted_types
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    from sklearn_convexrelu import skops_trusted_types
+    from sklearn_convexrelu._skops import register_skops_types
+
+    ours = set(skops_trusted_types())
+    skops_own = [name for name in _trusted_types.SKLEARN_ESTIMATOR_TYPE_NAMES if name not in ours]
+    monkeypatch.setattr(_general, "SKLEARN_ESTIMATOR_TYPE_NAMES", skops_own)  # what the loader reads
+    if change == "list removed":
+        monkeypatch.delattr(_trusted_types, "SKLEARN_ESTIMATOR_TYPE_NAMES")
+    assert register_skops_types() is False
+    assert "sklearn_convexrelu._regressor.ConvexReLURegressor" not in _general.SKLEARN_ESTIMATOR_TYPE_NAMES
+    X, y = _smooth(n=16)
+    reg = ConvexReLURegressor(alpha=1e-2, random_state=0).fit(X, y)
+    data = sio.dumps(reg)
+    untrusted = sio.get_untrusted_types(data=data)
+    assert untrusted and set(untrusted) <= ours
+    with pytest.raises(UntrustedTypesFoundException):
+        sio.loads(data)
+    _assert_same_predictions(sio.loads(data, trusted=skops_trusted_types()), reg, X)
+
+
+def test_skops_trusted_types_trust_nothing_else():
+    """``trusted=skops_trusted_types()`` is no blanket trust: another untrusted type is refused."""
+    sio = pytest.importorskip("skops.io")
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    from sklearn_convexrelu import skops_trusted_types
+
+    from fractions import Fraction
+
+    data = sio.dumps({"model": ConvexReLURegressor(), "other": Fraction(1, 3)})
+    assert set(sio.get_untrusted_types(data=data)) >= {"fractions.Fraction"}
+    with pytest.raises(UntrustedTypesFoundException, match="Fraction"):
+        sio.loads(data, trusted=skops_trusted_types())
 
 
 def test_skops_trust_is_registered_in_a_fresh_process(tmp_path):
