@@ -342,35 +342,42 @@ def _network_and_data():
     return ConvexReLURegressor(alpha=1e-2, random_state=0).fit(X, y).network_, X, y
 
 
-@pytest.mark.parametrize("alpha", [0.0, -1.0, np.inf, np.nan])
-def test_landscape_tools_validate_alpha(alpha):
+def _landscape_calls(network, X, y, alpha):
+    """One call of every landscape tool (name, thunk)."""
     from sklearn_convexrelu.landscape import (
-        no_spurious_valleys_width, optimality_certificate, path_to_global_minimum, stationary_subproblem,
-        train_nonconvex,
+        gradient_descent_experiment, is_global_minimum, no_spurious_valleys_width, optimality_certificate,
+        path_to_global_minimum, stationary_subproblem, train_nonconvex,
     )
 
+    return [
+        ("optimality_certificate", lambda: optimality_certificate(network, X, y, alpha)),
+        ("is_global_minimum", lambda: is_global_minimum(network, X, y, alpha)),
+        ("stationary_subproblem", lambda: stationary_subproblem(network, X, y, alpha)),
+        ("path_to_global_minimum", lambda: path_to_global_minimum(network, X, y, alpha)),
+        ("no_spurious_valleys_width", lambda: no_spurious_valleys_width(X, y, alpha)),
+        ("train_nonconvex", lambda: train_nonconvex(X, y, alpha, 3, max_iter=5)),
+        ("gradient_descent_experiment", lambda: gradient_descent_experiment(X, y, alpha, [3], n_starts=2, max_iter=5)),
+    ]
+
+
+@pytest.mark.parametrize("alpha", [0.0, -1.0, np.inf, np.nan])
+def test_landscape_tools_validate_alpha(alpha):
+    """alpha = 0 divided by zero, alpha = inf gave NaN certificates: a clear error instead."""
     network, X, y = _network_and_data()
-    for call in (
-        lambda: optimality_certificate(network, X, y, alpha),
-        lambda: stationary_subproblem(network, X, y, alpha),
-        lambda: path_to_global_minimum(network, X, y, alpha),
-        lambda: no_spurious_valleys_width(X, y, alpha),
-        lambda: train_nonconvex(X, y, alpha, 3, max_iter=5),
-    ):
-        with pytest.raises(ValueError, match="'alpha' parameter"):
+    for name, call in _landscape_calls(network, X, y, alpha):
+        with pytest.raises(ValueError, match=f"'alpha' parameter of {name}"):
             call()
 
 
-def test_landscape_tools_refuse_nan_targets():
-    from sklearn_convexrelu.landscape import no_spurious_valleys_width, optimality_certificate
-
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_landscape_tools_refuse_nonfinite_targets(bad):
+    """A NaN target gave NaN certificates: a clear error instead."""
     network, X, y = _network_and_data()
     y = y.copy()
-    y[3] = np.nan
-    with pytest.raises(ValueError, match="y contains NaN"):
-        optimality_certificate(network, X, y, 1e-2)
-    with pytest.raises(ValueError, match="y contains NaN"):
-        no_spurious_valleys_width(X, y, 1e-2)
+    y[3] = bad
+    for name, call in _landscape_calls(network, X, y, 1e-2):
+        with pytest.raises(ValueError, match="y contains NaN or infinity"):
+            call()
 
 
 @pytest.mark.parametrize(
