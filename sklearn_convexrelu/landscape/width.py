@@ -297,6 +297,9 @@ class GradientDescentExperiment:
     objectives : ndarray of shape (n_widths, n_starts)
     converged : ndarray of shape (n_widths, n_starts), dtype bool
         Whether the run stopped at the gradient tolerance (an approximate stationary point).
+    gradient_norms : ndarray of shape (n_widths, n_starts)
+        Largest entry of the least-norm gradient where each run stopped
+        (:attr:`NonconvexFit.gradient_norm`).
     networks : tuple of tuple of TwoLayerReLUNetwork
         The trained networks, ``networks[w][s]`` for width ``widths[w]`` and start ``s``.
     optimum : float
@@ -327,6 +330,7 @@ class GradientDescentExperiment:
     networks: tuple
     optimum: float
     rtol: float
+    gradient_norms: np.ndarray = None
 
     @property
     def relative_gaps(self):
@@ -430,12 +434,13 @@ def gradient_descent_experiment(
     )
     optimum = solve_optimum(problem, get_arrangements(problem, arrangements, random_state=random_state)).objective
     rng = check_random_state(random_state)
-    objectives, converged, networks = [], [], []
+    objectives, converged, networks, gradient_norms = [], [], [], []
     for width in widths:
         fits = _train_batch(problem, int(width), n_starts, optimizer=optimizer, learning_rate=learning_rate,
                            max_iter=max_iter, tol=tol, init_scale=init_scale, random_state=rng)
         objectives.append([fit.objective for fit in fits])
         converged.append([fit.converged for fit in fits])
+        gradient_norms.append([fit.gradient_norm for fit in fits])
         networks.append(tuple(fit.network for fit in fits))
     return GradientDescentExperiment(np.asarray(widths), np.array(objectives), np.array(converged), tuple(networks),
-                                     float(optimum), float(rtol))
+                                     float(optimum), float(rtol), np.array(gradient_norms))
