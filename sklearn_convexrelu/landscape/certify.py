@@ -28,7 +28,9 @@ class EscapeDirection:
     Attributes
     ----------
     hidden_weights : ndarray of shape (n_features,)
+        The input weights of ``u``.
     hidden_bias : float
+        The bias coordinate of ``u`` (0 without hidden bias).
     output : int
         Output the new neuron feeds.
     sign : float
@@ -39,6 +41,34 @@ class EscapeDirection:
         ``κ / alpha`` (> 1).
     intercept_shift : ndarray of shape (n_outputs,)
         Change of the output intercept that makes it optimal (zero without intercept).
+
+    See Also
+    --------
+    optimality_certificate : Finds the escape direction of a network that is not optimal.
+
+    Examples
+    --------
+    The zero network is not optimal for ``y = |x|``; the certificate's escape direction is the
+    neuron ``(−x)_+`` (with the intercept moved to the mean of ``y``), and adding it lowers the
+    objective:
+
+    >>> import numpy as np
+    >>> from sklearn_convexrelu import TwoLayerReLUNetwork
+    >>> from sklearn_convexrelu.landscape import optimality_certificate
+    >>> X = np.linspace(-1, 1, 9)[:, None]
+    >>> y = np.abs(X[:, 0])
+    >>> zero = TwoLayerReLUNetwork(np.zeros((1, 1)), np.zeros(1), np.zeros(1), 0.0)
+    >>> certificate = optimality_certificate(zero, X, y, alpha=0.01)
+    >>> escape = certificate.escape
+    >>> np.round(escape.hidden_weights, 6), escape.sign
+    (array([-1.]), 1.0)
+    >>> round(escape.kappa_ratio, 4)
+    5.4012
+    >>> better = escape.apply(zero, step=0.1)
+    >>> better.n_neurons
+    2
+    >>> bool(better.objective(X, y, 0.01) < zero.objective(X, y, 0.01))
+    True
     """
 
     hidden_weights: np.ndarray
@@ -55,12 +85,15 @@ class EscapeDirection:
         Parameters
         ----------
         network : TwoLayerReLUNetwork
+            The network that was certified.
         step : float
             ``ε`` above; the objective decreases for small enough ``step > 0``.
 
         Returns
         -------
-        TwoLayerReLUNetwork
+        network : TwoLayerReLUNetwork
+            ``network`` with the new neuron appended (one more neuron) and its intercept shifted
+            by ``intercept_shift``.
         """
         row = np.zeros((1, network.n_outputs))
         row[0, self.output] = self.sign * step
@@ -75,6 +108,10 @@ class EscapeDirection:
 @dataclass(frozen=True, eq=False)
 class NetworkCertificate(Certificate):
     """:class:`~sklearn_convexrelu.Certificate` of a given network, with what it certifies.
+
+    Returned by :func:`optimality_certificate`: the duality gap of any two-layer ReLU network
+    (not only a fitted estimator's), the objective it was checked against, and, when the network
+    is not optimal, a neuron whose addition lowers its objective.
 
     Attributes
     ----------
@@ -95,6 +132,25 @@ class NetworkCertificate(Certificate):
         ``tol``.
     arrangements : Arrangements
         The activation patterns the check covered.
+
+    See Also
+    --------
+    optimality_certificate : Computes it.
+    sklearn_convexrelu.Certificate : The certificate of a fitted estimator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_convexrelu import TwoLayerReLUNetwork
+    >>> from sklearn_convexrelu.landscape import optimality_certificate
+    >>> X = np.linspace(-1, 1, 9)[:, None]
+    >>> y = np.abs(X[:, 0])
+    >>> zero = TwoLayerReLUNetwork(np.zeros((1, 1)), np.zeros(1), np.zeros(1), 0.0)
+    >>> certificate = optimality_certificate(zero, X, y, alpha=0.01)
+    >>> certificate.certified, certificate.exact
+    (False, True)
+    >>> certificate.escape is not None  # a neuron that lowers the objective
+    True
     """
 
     objective: str = ""
@@ -198,6 +254,7 @@ def optimality_certificate(
     Parameters
     ----------
     network : TwoLayerReLUNetwork, fitted ConvexReLURegressor, ConvexReLUClassifier, ConvexReLURegressorCV, ConvexReLUClassifierCV, MLPRegressor or MLPClassifier
+        The network, or the fitted model whose network and objective are checked (see above).
     X : array-like of shape (n_samples, n_features)
         The training data of the objective.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
@@ -207,20 +264,40 @@ def optimality_certificate(
         Regularisation of (NC); read from the estimator when ``None`` (a CV estimator's
         ``alpha_``, the ``alpha`` of its refitted ``network_``).
     loss : {"squared_error", "log_loss"}, default=None
+        Loss of (NC); read from the model when ``None``.
     sample_weight : array-like of shape (n_samples,), default=None
-    hidden_bias, penalize_hidden_bias, fit_intercept : bool, default=None
+        Weights of the samples in the data term of (NC).
+    hidden_bias : bool, default=None
+        Whether the hidden neurons have a bias; read from the model when ``None``.
+    penalize_hidden_bias : bool, default=None
+        Whether the hidden bias is penalised (inside ``‖w_j‖``); read from the model when
+        ``None`` (``False`` for an MLP).
+    fit_intercept : bool, default=None
+        Whether the output intercept is fitted (free, unpenalised); read from the model when
+        ``None``.
     arrangements : {"auto", "exact", "sample"} or Arrangements, default="auto"
         ``"auto"`` enumerates all patterns when their number is bounded by ``max_arrangements``.
     max_arrangements : int, default=2000
+        With ``"auto"``, the largest bound on the number of patterns for which they are
+        enumerated exactly (they are sampled beyond).
     n_arrangements : int, default=200
         Gaussian gates drawn when sampling.
     random_state : int, RandomState instance or None, default=None
+        Seed of the pattern sampling.
     tol : float, default=1e-6
         Relative gap below which the network counts as certified.
 
     Returns
     -------
-    NetworkCertificate
+    certificate : NetworkCertificate
+        The duality gap, the patterns it covers and, when the network is not optimal, an
+        escape direction.
+
+    See Also
+    --------
+    is_global_minimum : The verdict alone.
+    stationary_subproblem : Optimality relative to the network's own patterns.
+    sklearn_convexrelu.Certificate : The certificate of a fitted estimator (``certificate_``).
 
     Examples
     --------
@@ -273,5 +350,23 @@ def is_global_minimum(network, X, y, alpha=None, *, tol=1e-6, **kwargs):
     -------
     bool
         ``NetworkCertificate.certified``.
+
+    See Also
+    --------
+    optimality_certificate : The certificate itself, with the gap and an escape direction.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_convexrelu import ConvexReLURegressor, TwoLayerReLUNetwork
+    >>> from sklearn_convexrelu.landscape import is_global_minimum
+    >>> X = np.linspace(-1, 1, 9)[:, None]
+    >>> y = np.abs(X[:, 0])
+    >>> reg = ConvexReLURegressor(alpha=1e-2, arrangements="exact").fit(X, y)
+    >>> is_global_minimum(reg, X, y)
+    True
+    >>> zero = TwoLayerReLUNetwork(np.zeros((1, 1)), np.zeros(1), np.zeros(1), 0.0)
+    >>> is_global_minimum(zero, X, y, alpha=1e-2)
+    False
     """
     return optimality_certificate(network, X, y, alpha, tol=tol, **kwargs).certified

@@ -18,6 +18,10 @@ __all__ = ["StationarySubproblem", "stationary_subproblem"]
 class StationarySubproblem:
     """The convex program restricted to a network's own activation patterns, and its escapes.
 
+    Returned by :func:`stationary_subproblem`: whether the network is optimal among networks
+    using only its own (pattern, sign) pairs, as a stationary point of (NC) is, and the
+    patterns through which the objective can still decrease.
+
     Attributes
     ----------
     network_objective : float
@@ -51,6 +55,27 @@ class StationarySubproblem:
         Unit directions ``u`` (over the penalised coordinates) of the neurons ``(εu, σε)``.
     escapes_exact : bool
         Whether all activation patterns were searched for escapes.
+
+    See Also
+    --------
+    stationary_subproblem : Computes it.
+    optimality_certificate : Global optimality over all patterns.
+
+    Examples
+    --------
+    A network found by gradient descent solves the program over its own patterns, yet the
+    objective decreases through other patterns:
+
+    >>> import numpy as np
+    >>> from sklearn_convexrelu.landscape import stationary_subproblem, train_nonconvex
+    >>> X = np.linspace(-1, 1, 6)[:, None]
+    >>> y = np.abs(X[:, 0])
+    >>> network = train_nonconvex(X, y, 0.05, 3, random_state=0).network
+    >>> report = stationary_subproblem(network, X, y, 0.05)
+    >>> report.is_subproblem_optimal, report.escapes_exact
+    (True, True)
+    >>> report.n_escapes > 0
+    True
     """
 
     network_objective: float
@@ -133,22 +158,44 @@ def stationary_subproblem(
         See :func:`~sklearn_convexrelu.landscape.optimality_certificate` for the inputs and the
         objective each one defines.
     X : array-like of shape (n_samples, n_features)
+        The training data of the objective.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Targets, as for :func:`~sklearn_convexrelu.landscape.optimality_certificate`.
     alpha : float, default=None
+        Regularisation of (NC); read from the model when ``None``.
     loss : {"squared_error", "log_loss"}, default=None
+        Loss of (NC); read from the model when ``None``.
     sample_weight : array-like of shape (n_samples,), default=None
-    hidden_bias, penalize_hidden_bias, fit_intercept : bool, default=None
+        Weights of the samples in the data term of (NC).
+    hidden_bias : bool, default=None
+        Whether the hidden neurons have a bias; read from the model when ``None``.
+    penalize_hidden_bias : bool, default=None
+        Whether the hidden bias is penalised (inside ``‖w_j‖``); read from the model when
+        ``None`` (``False`` for an MLP).
+    fit_intercept : bool, default=None
+        Whether the output intercept is fitted (free, unpenalised); read from the model when
+        ``None``.
     arrangements : {"auto", "exact", "sample"} or Arrangements, default="auto"
         Patterns searched for escapes.
     max_arrangements : int, default=2000
+        With ``"auto"``, the largest bound on the number of patterns for which they are
+        enumerated exactly (they are sampled beyond).
     n_arrangements : int, default=200
+        Number of Gaussian gates drawn when sampling.
     random_state : int, RandomState instance or None, default=None
+        Seed of the pattern sampling.
     tol : float, default=1e-6
         Relative gap below which the network counts as optimal for its patterns.
 
     Returns
     -------
-    StationarySubproblem
+    report : StationarySubproblem
+        The subproblem's optimum, the network's gap to it and the escape patterns.
+
+    See Also
+    --------
+    optimality_certificate : Global optimality over all patterns.
+    path_to_global_minimum : A non-increasing path from the network to a global minimum.
 
     Examples
     --------
