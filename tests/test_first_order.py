@@ -437,3 +437,19 @@ def test_moderately_scaled_features_converge():
     # largest swamped the atoms along the small column (360 iterations; now 12)
     assert fit.raw.n_iter <= 50
     assert fit.certificate.lower_bound <= reference.objective * (1 + 1e-9)
+
+
+def test_auto_solves_again_when_the_polished_first_order_fit_is_not_certified():
+    # A column ×1e5: the first-order solve converges (gap 2e-7) but its blocks leave their
+    # needle-thin cones by 8e-8, and projecting them back leaves a certified gap of 4e-5; with
+    # solver="auto" the certified gap of the polished fit decides, and Clarabel's fit is certified.
+    X, y = _badly_scaled(1e5)
+    arrangements = enumerate_arrangements(X, hidden_bias=True)
+    first = _solve(X, y[:, None], np.ones(20), "squared_error", 1e-3, "first_order", arrangements, tol=1e-6)
+    assert first.raw.converged and first.certificate.relative_gap > 1e-6
+    with warnings.catch_warnings():
+        # open defect (issue 13): on these data the optimal set's min-norm network misses the
+        # certified objective by 1.6e-4 and says so; the fit itself is what is checked here
+        warnings.simplefilter("ignore", OptimalSetWarning)
+        reg = ConvexReLURegressor(arrangements="exact", solver="auto").fit(X, y)
+    assert reg.certificate_.certified and reg.solver_.startswith("cvxpy")
