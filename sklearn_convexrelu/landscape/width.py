@@ -297,15 +297,15 @@ class GradientDescentExperiment:
     objectives : ndarray of shape (n_widths, n_starts)
     converged : ndarray of shape (n_widths, n_starts), dtype bool
         Whether the run stopped at the gradient tolerance (an approximate stationary point).
-    gradient_norms : ndarray of shape (n_widths, n_starts)
-        Largest entry of the least-norm gradient where each run stopped
-        (:attr:`NonconvexFit.gradient_norm`).
     networks : tuple of tuple of TwoLayerReLUNetwork
         The trained networks, ``networks[w][s]`` for width ``widths[w]`` and start ``s``.
     optimum : float
         Global optimum of (NC) (convex program over all patterns, or the sampled ones).
     rtol : float
         A run succeeds when its objective is within ``rtol`` (relative) of ``optimum``.
+    gradient_norms : ndarray of shape (n_widths, n_starts)
+        Largest entry of the least-norm gradient where each run stopped
+        (:attr:`NonconvexFit.gradient_norm`).
 
     See Also
     --------
