@@ -67,7 +67,7 @@ numpydoc_xref_aliases = {word: word for word in DEFAULT_LINKS}  # public classes
 # scipy, scikit-learn, joblib, dask, builtins) and the type words of numpydoc docstrings are not
 # resolved (no intersphinx: CI has no network).
 nitpicky = True
-_FOREIGN = r"(numpy|np|scipy|sklearn|joblib|dask|distributed|cvxpy|clarabel|matplotlib|pandas|threadpoolctl)"
+_FOREIGN = r"(numpy|np|scipy|sklearn|joblib|dask|distributed|cvxpy|clarabel|matplotlib|pandas|threadpoolctl|skops)"
 nitpick_ignore_regex = [
     (r"py:.*", _FOREIGN + r"(\..*)?"),  # third-party objects
     (r"py:.*", r"(array-like|array_like|array|scalar|string|boolean|iterable|sequence|generator|"

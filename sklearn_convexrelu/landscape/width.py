@@ -305,7 +305,7 @@ class GradientDescentExperiment:
         A run succeeds when its objective is within ``rtol`` (relative) of ``optimum``.
     gradient_norms : ndarray of shape (n_widths, n_starts)
         Largest entry of the least-norm gradient where each run stopped
-        (:attr:`NonconvexFit.gradient_norm`).
+        (``NonconvexFit.gradient_norm``).
 
     See Also
     --------
