@@ -32,29 +32,26 @@ def _zero_if_optimal(X_aug, patterns, Y, s, loss, alpha, fit_intercept):
     )
 
 
-# A first-order solve that stopped above tol (the sublinear tail of column generation) is finished
-# by the interior-point solver when the program has at most this many cone rows 2·n·P·K (measured:
+# A first-order fit certified above tol (e.g. the sublinear tail of column generation) is solved
+# again by the interior-point solver when the program has at most this many cone rows 2·n·P·K (measured:
 # Clarabel solves 13,090 rows in 0.6 s to a gap of 3e-9, where 1,000 more first-order iterations
 # took 4 s and stayed at 2e-4; 60,000 rows take it 4.4–5.1 s of CPU (n = 100, P = 300 and n = 300,
 # P = 100, 10 features), more than a minute from a few 10^5 rows).
 _FINISH_ROWS = 60_000
 
 
-def _cvxpy_finish(raw, X_aug, patterns, Y, s, loss, alpha, fit_intercept, tol, max_iter, verbose):
-    """Clarabel's solution of the program, or ``raw`` when cvxpy is unavailable or fails (SPEC §7)."""
+def _cvxpy_finish(X_aug, patterns, Y, s, loss, alpha, fit_intercept, tol, max_iter, verbose):
+    """Clarabel's solution of the program, or ``None`` when cvxpy is unavailable or fails (SPEC §7)."""
     from .cvxpy_solver import available_conic_solvers
 
     if not available_conic_solvers():
-        return raw
+        return None
     if verbose:
         print("[first_order] certified gap above tol; solving again with cvxpy")
     try:
-        finished = CvxpyProgram(X_aug, patterns, Y, s, loss, fit_intercept=fit_intercept).solve(
-            alpha, tol=tol, max_iter=max_iter
-        )
+        return CvxpyProgram(X_aug, patterns, Y, s, loss, fit_intercept=fit_intercept).solve(alpha, tol=tol, max_iter=max_iter)
     except RuntimeError:
-        return raw
-    return finished
+        return None
 
 
 @dataclass
@@ -131,7 +128,10 @@ def solve_convex_program(
     """
     patterns = arrangements.patterns
     raw = _zero_if_optimal(X_aug, patterns, Y, s, loss, alpha, fit_intercept)
-    if raw is None and solver != "first_order":
+    if raw is not None:
+        return _polish_and_certify(X_aug, arrangements, Y, s, loss, alpha, raw, fit_intercept, hidden_bias, tol)
+    used = "first_order" if solver == "first_order" else "cvxpy"
+    if used == "cvxpy":
         if not isinstance(program, CvxpyProgram):
             program = CvxpyProgram(X_aug, patterns, Y, s, loss, fit_intercept=fit_intercept)
         try:
@@ -139,34 +139,32 @@ def solve_convex_program(
         except RuntimeError:
             if not fallback:
                 raise
-            program = None  # the first-order solver below, from scratch
-        else:
-            fit = _polish_and_certify(X_aug, arrangements, Y, s, loss, alpha, raw, fit_intercept, hidden_bias, tol)
-            if not fallback or fit.certificate.relative_gap <= tol:
-                return fit
-            # "auto": an interior point that certifies just above tol near interpolation (1.5e-6 on
-            # 60 points in 1-D) is finished by the first-order solver, warm-started from it
-            finisher = FirstOrderSolver(X_aug, patterns, Y, s, loss, fit_intercept=fit_intercept, generators=arrangements.generators)
-            finished = finisher.solve(alpha, tol=tol, max_iter=max_iter, init=(raw.blocks_pos, raw.blocks_neg, raw.intercept), n_jobs=n_jobs)
-            other = _polish_and_certify(X_aug, arrangements, Y, s, loss, alpha, finished, fit_intercept, hidden_bias, tol)
-            return other if other.certificate.relative_gap < fit.certificate.relative_gap else fit
+            used, program = "cvxpy failed", None  # the first-order solver, from scratch
     if raw is None:
         if not isinstance(program, FirstOrderSolver):
             program = FirstOrderSolver(X_aug, patterns, Y, s, loss, fit_intercept=fit_intercept, generators=arrangements.generators)
         if isinstance(init, ConvexSolution):
             init = (init.blocks_pos, init.blocks_neg, init.intercept)
         raw = program.solve(alpha, tol=tol, max_iter=max_iter, init=init, verbose=verbose, n_jobs=n_jobs)
-        fit = _polish_and_certify(X_aug, arrangements, Y, s, loss, alpha, raw, fit_intercept, hidden_bias, tol)
-        # the certified gap of the polished solution decides: on badly scaled data (a column ×1e5) a
-        # converged solve's blocks leave their needle-thin cones and projecting them back costs 4e-5
-        if fallback and fit.certificate.relative_gap > tol and 2 * X_aug.shape[0] * patterns.shape[1] * Y.shape[1] <= _FINISH_ROWS:
-            finished = _cvxpy_finish(raw, X_aug, patterns, Y, s, loss, alpha, fit_intercept, tol, max_iter, verbose)
-            if finished is not raw:
-                other = _polish_and_certify(X_aug, arrangements, Y, s, loss, alpha, finished, fit_intercept, hidden_bias, tol)
-                if other.certificate.relative_gap < fit.certificate.relative_gap:
-                    fit = other
+    fit = _polish_and_certify(X_aug, arrangements, Y, s, loss, alpha, raw, fit_intercept, hidden_bias, tol)
+    if not fallback or fit.certificate.relative_gap <= tol:
         return fit
-    return _polish_and_certify(X_aug, arrangements, Y, s, loss, alpha, raw, fit_intercept, hidden_bias, tol)
+    # "auto", the certified gap of the polished fit above tol: the other solver tries too, and the
+    # better certified fit is kept. A first-order tail or blocks that leave needle-thin cones (a
+    # column ×1e5: polishing costs 4e-5) go to Clarabel; an interior point certified just above
+    # tol near interpolation (1.5e-6 on 60 points in 1-D) to the first-order solver, warm-started.
+    if used == "cvxpy":
+        finisher = FirstOrderSolver(X_aug, patterns, Y, s, loss, fit_intercept=fit_intercept, generators=arrangements.generators)
+        other = finisher.solve(alpha, tol=tol, max_iter=max_iter, init=(raw.blocks_pos, raw.blocks_neg, raw.intercept), n_jobs=n_jobs)
+    elif used == "first_order" and 2 * X_aug.shape[0] * patterns.shape[1] * Y.shape[1] <= _FINISH_ROWS:
+        other = _cvxpy_finish(X_aug, patterns, Y, s, loss, alpha, fit_intercept, tol, max_iter, verbose)
+    else:
+        return fit
+    if other is not None:
+        finished = _polish_and_certify(X_aug, arrangements, Y, s, loss, alpha, other, fit_intercept, hidden_bias, tol)
+        if finished.certificate.relative_gap < fit.certificate.relative_gap:
+            return finished
+    return fit
 
 
 def _polish_and_certify(X_aug, arrangements, Y, s, loss, alpha, raw, fit_intercept, hidden_bias, tol):
