@@ -620,9 +620,9 @@ def _best_dual(program, arrangements, blocks, intercept, prediction, tol, force=
         off by 2e-4 (tight to 2e-8) to one off by 4e-8; skipped beyond REFINE_MAX_UNKNOWNS."""
         if best[4] > ACCURACY_FLOOR and best[3] < ACCURACY_CAP:
             R = program.dual_vector(best[0])
-            refined = refine_prediction(X_aug, patterns, Y, s, loss, alpha, best[1], best[2], program.fit_intercept, R, best[3])
-            if refined is not None:
-                consider(refined[0], refined[1], best[2])
+            newton_step = refine_prediction(X_aug, patterns, Y, s, loss, alpha, best[1], best[2], program.fit_intercept, R, best[3])
+            if newton_step is not None:
+                consider(newton_step[0], newton_step[1], best[2])
 
     if force is not None:
         newton()
