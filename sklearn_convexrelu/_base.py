@@ -21,6 +21,7 @@ from .optimal_set import Invariances, optimal_set_from_fit
 from .pattern_search import search_arrangements
 from .program.losses import get_loss
 from .solvers import solve_convex_program
+from .solvers._threads import blas_threads
 
 
 def _network_objective(network, X, Y, s, loss, alpha):
@@ -114,6 +115,13 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
         Returns the fitted attributes as a dict and changes nothing on ``self``: the caller assigns
         them all at once when everything has succeeded (an atomic fit, see :func:`atomic_fit`).
         """
+        # one process-wide BLAS limit for all of the fit: concurrent fits in threads then run every
+        # BLAS call under the thread count of a sequential fit (bitwise equal results; issue 14)
+        with blas_threads(self.n_jobs):
+            return self._fit_encoded_limited(X, Y, sample_weight)
+
+    def _fit_encoded_limited(self, X, Y, sample_weight):
+        """:meth:`_fit_encoded` under the fit's BLAS thread limit."""
         X_fit, Y_fit, s = positive_rows(X, Y, sample_weight)  # zero-weight rows dropped (SPEC §1)
         mode = self._arrangement_mode(X_fit)
         if mode == "exact":  # refuse before enumerating what could not be enumerated or solved

@@ -62,7 +62,9 @@ class ConvexReLUClassifier(ClassifierMixin, _BaseConvexReLU):
     verbose : int, default=0
         Verbosity, as in :class:`ConvexReLURegressor`.
     n_jobs : int, default=None
-        BLAS threads of the first-order solver and the pattern search (``None``: library default).
+        BLAS threads of the fit (``None``: one, as ``n_jobs=None`` means one job in scikit-learn;
+        ``-1``: BLAS's default, all cores). The limit is process-wide and taken once around the
+        whole fit, so fits running concurrently in threads give the results of sequential ones.
 
     Attributes
     ----------

@@ -27,6 +27,7 @@ from .program.cones import cone_kappas, project_onto_cone
 from .program.losses import get_loss
 from .program.operators import adjoint
 from .solvers import CvxpyProgram, FirstOrderSolver, solve_convex_program
+from .solvers._threads import blas_threads
 
 __all__ = ["ConvexReLUPath", "convex_relu_path"]
 
@@ -150,6 +151,7 @@ def _zero_point(X_aug, arrangements, Y, s, loss, alpha, *, fit_intercept, hidden
     return _PathPoint(solution, objective, certificate, 0, "alpha_max", True)
 
 
+@blas_threads(None)  # one BLAS thread per task, as in an estimator's fit (a no-op under the caller's limit)
 def _solve_segment(
     X_aug, arrangements, Y, s, loss, alphas, *, fit_intercept, hidden_bias, solver, tol, max_iter, verbose,
     reference_fallback=False,
@@ -200,6 +202,7 @@ def _warn_unconverged(points, alphas, tol):
         )
 
 
+@blas_threads(None)  # one BLAS thread for all of the path's algebra, as in an estimator's fit
 def _path_encoded(
     X, Y, sample_weight, *, loss, alphas, eps, arrangements, n_arrangements, max_arrangements,
     hidden_bias, fit_intercept, solver, tol, max_iter, random_state, n_jobs, verbose,

@@ -74,8 +74,10 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
         objective, gap, active patterns, elapsed time) and of a pattern search; 2 also cvxpy's
         log and the solver iterations inside a pattern search.
     n_jobs : int, default=None
-        Number of BLAS threads used by the first-order solver and the pattern search (``None``:
-        the library's default, ``-1``: all cores).
+        Number of BLAS threads of the fit (``None``: one, as ``n_jobs=None`` means one job in
+        scikit-learn; ``-1``: BLAS's default, all cores). The limit is process-wide and taken once
+        around the whole fit, so fits running concurrently in threads give the results of
+        sequential ones.
 
     Attributes
     ----------

@@ -107,7 +107,7 @@ def solve_convex_program(
         Warm start of the first-order solver (e.g. the solution at a neighbouring ``alpha``), with
         blocks of shape (n_outputs, n_dims, n_patterns); ignored by cvxpy.
     n_jobs : int, default=None
-        BLAS threads of the first-order solver (``None``: the library default).
+        BLAS threads of the first-order solver (``None``: one, ``-1``: BLAS's default).
     fallback : bool, default=False
         ``solver="auto"``: a failure of cvxpy (every conic solver failed or none is installed)
         falls back to the first-order solver instead of raising, and a first-order solution whose

@@ -431,12 +431,8 @@ class FirstOrderSolver:
     def _objective(self, Z, t, alpha):
         return self.loss.value(Z, self.Y, self.s) + alpha * float(t.sum())
 
-    def _restricted_solve(self, state, alpha, tol):
-        """Newton steps on ``min_{t ≥ 0, c} L(F t + c) + alpha Σ t`` (see the module docstring)."""
-        with blas_threads(1):  # small dense algebra: threads only contend
-            self._newton(state, alpha, tol)
-
     def _newton(self, state, alpha, tol):
+        """Newton steps on ``min_{t ≥ 0, c} L(F t + c) + alpha Σ t`` (see the module docstring)."""
         m, K, n_samples = state.t.size, self.shape[0], self.X_aug.shape[0]
         free = np.r_[np.zeros(m, dtype=bool), np.ones(K if self.fit_intercept else 0, dtype=bool)]
         outputs = self._decode(state.keys)[1]
@@ -566,43 +562,42 @@ class FirstOrderSolver:
             g += alpha * np.concatenate([N.T @ unit[:, b] for b, N in enumerate(bases)])
             return np.r_[g, -R.sum(axis=0)] if self.fit_intercept else g
 
-        with blas_threads(1):
-            g = gradient_at(Z, W0)
-            H = self._hessian(fake, self.loss.sample_hessians(Z, self.Y, self.s))
-            for b, N in enumerate(bases):  # Hessian of alpha ‖w_b‖: alpha (I − ŵŵᵀ) / ‖w_b‖
-                unit = W0[:, b] / norms[b]
-                P = N.T @ (np.eye(d) - np.outer(unit, unit)) @ N
-                span = slice(offsets[b], offsets[b + 1])
-                H[span, span] += alpha / norms[b] * P
-            try:
-                step = -cho_solve(cho_factor(H, check_finite=False), g, check_finite=False)
-            except LinAlgError:
-                return False
-            slope = float(g @ step)
-            if not slope < 0:
-                return False
-            dW = np.zeros_like(W0)
-            np.add.at(dW.T, owner, (np.concatenate(bases, axis=1) * step[: owner.size]).T)
-            # stay in the cones (rows off the face) and keep every block well away from zero
-            change = signs * (self.X_aug @ dW)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where(~on_face & (change < 0), slack / -change, np.inf)
-            limit = min(1.0, 0.9 * float(ratio.min(initial=np.inf)))
-            shrink = np.linalg.norm(dW, axis=0) / norms
-            limit = min(limit, 0.5 / max(float(shrink.max(initial=0.0)), 1e-300))
-            weights = np.zeros((owner.size, K))
-            weights[np.arange(owner.size), outputs[owner]] = step[: owner.size]
-            dZ = J @ weights + (step[owner.size:] if self.fit_intercept else 0.0)
-            s_len = limit
-            while s_len > 1e-6:
-                W = W0 + s_len * dW
-                candidate = self._merged_objective(Z + s_len * dZ, W, alpha)
-                # sufficient decrease, or (below the rounding of the objective) a slope still ≤ 0
-                if candidate <= current + 1e-4 * s_len * slope or float(gradient_at(Z + s_len * dZ, W) @ step) <= 0:
-                    break
-                s_len *= 0.5
-            else:
-                return False
+        g = gradient_at(Z, W0)
+        H = self._hessian(fake, self.loss.sample_hessians(Z, self.Y, self.s))
+        for b, N in enumerate(bases):  # Hessian of alpha ‖w_b‖: alpha (I − ŵŵᵀ) / ‖w_b‖
+            unit = W0[:, b] / norms[b]
+            P = N.T @ (np.eye(d) - np.outer(unit, unit)) @ N
+            span = slice(offsets[b], offsets[b + 1])
+            H[span, span] += alpha / norms[b] * P
+        try:
+            step = -cho_solve(cho_factor(H, check_finite=False), g, check_finite=False)
+        except LinAlgError:
+            return False
+        slope = float(g @ step)
+        if not slope < 0:
+            return False
+        dW = np.zeros_like(W0)
+        np.add.at(dW.T, owner, (np.concatenate(bases, axis=1) * step[: owner.size]).T)
+        # stay in the cones (rows off the face) and keep every block well away from zero
+        change = signs * (self.X_aug @ dW)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(~on_face & (change < 0), slack / -change, np.inf)
+        limit = min(1.0, 0.9 * float(ratio.min(initial=np.inf)))
+        shrink = np.linalg.norm(dW, axis=0) / norms
+        limit = min(limit, 0.5 / max(float(shrink.max(initial=0.0)), 1e-300))
+        weights = np.zeros((owner.size, K))
+        weights[np.arange(owner.size), outputs[owner]] = step[: owner.size]
+        dZ = J @ weights + (step[owner.size:] if self.fit_intercept else 0.0)
+        s_len = limit
+        while s_len > 1e-6:
+            W = W0 + s_len * dW
+            candidate = self._merged_objective(Z + s_len * dZ, W, alpha)
+            # sufficient decrease, or (below the rounding of the objective) a slope still ≤ 0
+            if candidate <= current + 1e-4 * s_len * slope or float(gradient_at(Z + s_len * dZ, W) @ step) <= 0:
+                break
+            s_len *= 0.5
+        else:
+            return False
         new_norms = np.linalg.norm(W, axis=0)
         keys = state.keys[active]
         keep = np.ones(state.t.size, dtype=bool)
@@ -763,7 +758,8 @@ class FirstOrderSolver:
         verbose : bool, default=False
             Print one line per iteration: objective, relative gap, active patterns, atoms, time.
         n_jobs : int, default=None
-            BLAS threads for the products over all patterns (``None``: the library default).
+            BLAS threads of the solve (``None``: one, ``-1``: BLAS's default; a no-op inside an
+            estimator's fit, which has taken its own limit).
         merge : bool, default=True
             Merge each block's positive atoms into one and polish the active blocks' directions
             (steps 4–5 of the module docstring). ``False`` keeps several atoms per block: the
@@ -790,7 +786,7 @@ class FirstOrderSolver:
             state = self._initial_state(init)
         self.state_ = state
         if state.t.size:
-            self._restricted_solve(state, alpha, tol)
+            self._newton(state, alpha, tol)
         ill_scaled = ratio > _ILL_SCALED
         n_max = max(_MIN_NEW_ATOMS, self.X_aug.shape[0] + self.shape[0])
         enter = 1.0 + _ENTER * tol
@@ -830,9 +826,9 @@ class FirstOrderSolver:
                 continue
             self._add(state, keys[new], directions[:, new])
             self.n_atoms_added_ += new.size
-            self._restricted_solve(state, alpha, tol)
+            self._newton(state, alpha, tol)
             if self._merging and gap <= _POLISH_GAP and self._polish_directions(state, alpha):
-                self._restricted_solve(state, alpha, tol)
+                self._newton(state, alpha, tol)
         self.objective_, self.relative_gap_ = primal, gap
         status = "converged" if converged else ("stalled" if stalled or n_iter < max_iter else "max_iter")
         if ill_scaled and not converged:
@@ -943,7 +939,7 @@ def solve_first_order(
         Warm start.
     verbose : bool, default=False
     n_jobs : int, default=None
-        BLAS threads (``None``: the library default).
+        BLAS threads (``None``: one, ``-1``: BLAS's default).
     gated : bool, default=False
         Solve the gated ReLU relaxation (no cone constraints), see :class:`FirstOrderSolver`.
 
