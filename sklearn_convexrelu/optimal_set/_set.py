@@ -586,7 +586,7 @@ def _best_dual(program, arrangements, blocks, intercept, prediction, tol, force=
     ``force=True`` always tries the re-solve, ``force=None`` tries no refinement.
 
     Returns the prediction, the blocks, the analysis ``(kappas, directions, accuracy)``, the
-    solver's accuracy and whether a refinement was kept.
+    solver's accuracy, whether a refinement was kept and whether the re-solve ran.
     """
     X_aug, patterns, Y, s, loss, alpha = program.X_aug, arrangements.patterns, program.Y, program.s, program.loss, program.alpha
 
@@ -603,7 +603,7 @@ def _best_dual(program, arrangements, blocks, intercept, prediction, tol, force=
     solver_accuracy, solver_score = accuracy_of(prediction, blocks)
     best = (prediction, blocks, intercept, solver_accuracy, solver_score)
     objective = _convex_value(program, prediction, blocks)
-    refined = False
+    refined = resolved = False
 
     def consider(candidate_prediction, candidate_blocks, candidate_intercept):
         """Keep a refinement that does not raise the objective and has a more accurate dual."""
@@ -627,6 +627,7 @@ def _best_dual(program, arrangements, blocks, intercept, prediction, tol, force=
     if force is not None:
         newton()
         if (force or best[3] > max(REFINE_TRIGGER, tol)) and blocks.any():
+            resolved = True
             try:
                 _, candidate_prediction, candidate_blocks, candidate_intercept = resolve_first_order(
                     X_aug, arrangements, Y, s, loss, alpha, blocks, intercept, fit_intercept=program.fit_intercept, tol=tol,
@@ -638,7 +639,7 @@ def _best_dual(program, arrangements, blocks, intercept, prediction, tol, force=
                 newton()
     prediction, blocks = best[0], best[1]
     analysis = dual_analysis(X_aug, patterns, program.dual_vector(prediction), alpha, blocks)
-    return prediction, blocks, analysis, float(solver_accuracy), refined
+    return prediction, blocks, analysis, float(solver_accuracy), refined, resolved
 
 
 def optimal_set_from_fit(X_aug, arrangements, Y, s, loss, alpha, solution, prediction, *,
@@ -708,25 +709,27 @@ def optimal_set_from_fit(X_aug, arrangements, Y, s, loss, alpha, solution, predi
     """
     program = _Program(X_aug, Y, s, loss, float(alpha), bool(fit_intercept), bool(hidden_bias), bool(arrangements.exact))
     solver_blocks = np.stack([solution.blocks_pos, solution.blocks_neg])  # (2, K, d, P)
-    optimal_set = OptimalSet(program, *_describe(program, arrangements, solution, prediction, solver_blocks, tol, False))
+    *description, resolved = _describe(program, arrangements, solution, prediction, solver_blocks, tol, False)
+    optimal_set = OptimalSet(program, *description)
     solver_value = _convex_value(program, prediction, solver_blocks)
     missed = optimal_set.objective > solver_value + tol * abs(solver_value)
     if missed or optimal_set.projection_residual > tol:
         # the atoms carry the dual's error (their fits miss the prediction, or the min-norm network
         # misses the solver's objective): describe the set again from a refined dual (a re-solve at
-        # a fraction of tol) and from the solver's own, and keep the description whose min-norm
-        # network has the lowest objective
-        for force in (True, None):
-            other = OptimalSet(program, *_describe(program, arrangements, solution, prediction, solver_blocks, tol, force))
+        # a fraction of tol, unless the first description ran it: it is deterministic) and from the
+        # solver's own, and keep the description whose min-norm network has the lowest objective
+        for force in (None,) if resolved else (True, None):
+            other = OptimalSet(program, *_describe(program, arrangements, solution, prediction, solver_blocks, tol, force)[:3])
             if other.objective < optimal_set.objective:
                 optimal_set = other
     return optimal_set
 
 
 def _describe(program, arrangements, solution, prediction, solver_blocks, tol, force):
-    """Atoms, polytope and diagnostics from the best dual (see :func:`optimal_set_from_fit`)."""
+    """Atoms, polytope, diagnostics from the best dual (see :func:`optimal_set_from_fit`) and
+    whether the dual was re-solved."""
     X_aug, Y, alpha = program.X_aug, program.Y, program.alpha
-    target, blocks, (kappas, directions, accuracy), solver_accuracy, refined = _best_dual(
+    target, blocks, (kappas, directions, accuracy), solver_accuracy, refined, resolved = _best_dual(
         program, arrangements, solver_blocks, solution.intercept, prediction, tol, force,
     )
     tolerance = TIGHT_FACTOR * accuracy
@@ -756,5 +759,5 @@ def _describe(program, arrangements, solution, prediction, solver_blocks, tol, f
         accuracy=accuracy, solver_accuracy=solver_accuracy, refined=refined, solver_coefficients=solver_coefficients,
         target=target,
     )
-    return atoms, polytope, diagnostics
+    return atoms, polytope, diagnostics, resolved
 
