@@ -113,16 +113,20 @@ def _adam(X_aug, Y, s, loss, alpha, params, outputs, fit_intercept, steps, learn
     """
     K = Y.shape[1]
     onehot = np.eye(K)[outputs]  # (m, K)
+    neurons = np.arange(outputs.size)
 
     def value_and_grad(params):
         W, a, c = params
         H = X_aug @ W
-        Z = np.maximum(H, 0) @ (a[:, None] * onehot) + c
+        relu = np.maximum(H, 0.0)
+        Z = relu @ (a[:, None] * onehot) + c
         R = loss.residual(Z, Y, s)  # −∂L/∂Z
-        back = R[:, outputs]  # (n, m): −∂L/∂(a_j relu_j)
+        back = R[:, outputs] if K > 1 else R  # −∂L/∂(a_j relu_j), (n, m) or broadcast (n, 1)
+        M = back * a
+        M *= H > 0
         grads = [
-            -X_aug.T @ (back * a * (H > 0)) + alpha * W,
-            -np.sum(back * np.maximum(H, 0), axis=0) + alpha * a,
+            alpha * W - X_aug.T @ M,
+            alpha * a - (R.T @ relu)[outputs, neurons],  # one product instead of an (n, m) temporary
             -R.sum(axis=0) if fit_intercept else np.zeros(K),
         ]
         return loss.value(Z, Y, s) + 0.5 * alpha * float(np.sum(W**2) + np.sum(a**2)), grads
@@ -311,7 +315,7 @@ def search_arrangements(
     verbose : int, default=0
         1 prints one line per round, 2 also the solver's iterations.
     n_jobs : int, default=None
-        BLAS threads (``None``: the library default).
+        BLAS threads (``None``: one, ``-1``: BLAS's default).
     finish : bool, default=True
         Solve the final pattern set to ``tol``; ``False`` leaves it at the rounds' tolerance, for
         a caller that finishes the solve itself (the estimators, whose ``solver="auto"`` finishes a
