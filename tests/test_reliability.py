@@ -684,6 +684,35 @@ def test_blas_limit_is_taken_by_the_outermost_context_and_restored():
         assert _blas_limits() == original
 
 
+def test_a_context_leaving_in_another_thread_keeps_the_limit_of_a_running_fit():
+    """A fit in another thread that starts and ends while this one runs leaves its limit in place.
+    With the limit set per thread through OpenBLAS's ``openblas_set_num_threads_local`` (not per
+    thread in numpy's and scipy's builds), the other thread's exit lifted it: concurrent fits then
+    ran some Cholesky factors on two threads and differed by up to 6e-5 in single weights."""
+    import threading
+
+    from sklearn_convexrelu.solvers._threads import blas_threads
+
+    original = _blas_limits()
+    _skip_without_blas_threads(original)
+    one_thread = sorted((path, 1) for path, _ in original)
+    inside, leave = threading.Event(), threading.Event()
+
+    def other_fit():
+        with blas_threads(None):
+            inside.set()
+            leave.wait()
+
+    with blas_threads(None):
+        thread = threading.Thread(target=other_fit)
+        thread.start()
+        inside.wait()
+        leave.set()
+        thread.join()
+        assert _blas_limits() == one_thread
+    assert _blas_limits() == original
+
+
 def test_a_fit_runs_under_one_blas_limit_throughout():
     """A default fit takes one BLAS thread once, around all its work: the solver's Newton sections
     and the optimal set (outside the solver) see the same limit; the limits found before the fit
@@ -726,16 +755,17 @@ def _fit_outcome(X, y):
 
 
 def test_concurrent_fits_in_threads_are_bitwise_the_sequential_fit():
-    """Fits in ``joblib.Parallel(backend="threading")`` give bitwise the fit of the main thread and
-    leave the limits as found. They differed by 4e-14 in the objective when the limit was
-    process-wide: OpenBLAS ignores a process-wide count set from a worker thread once the main
-    thread has set one, so the workers' Cholesky factors ran on two threads."""
+    """Fits in ``joblib.Parallel(backend="threading")``, repeated, give bitwise the fit of the main
+    thread and leave the limits as found. They differed by 4e-14 in the objective when each fit set
+    and restored its own limit through ``openblas_set_num_threads`` (ignored from a worker thread
+    once the main thread has set one), and by up to 6e-5 in single weights when each set it
+    through ``openblas_set_num_threads_local`` (one fit's exit lifted the others' limit)."""
     from joblib import Parallel, delayed
 
     X, y = _concurrent_case()
     original = _blas_limits()
     reference = _fit_outcome(X, y)
-    outcomes = Parallel(n_jobs=2, backend="threading")(delayed(_fit_outcome)(X, y) for _ in range(4))
+    outcomes = Parallel(n_jobs=2, backend="threading")(delayed(_fit_outcome)(X, y) for _ in range(12))
     for outcome in outcomes:
         for got, expected in zip(outcome, reference):
             np.testing.assert_array_equal(got, expected)
