@@ -11,9 +11,11 @@ The rounds are those of the vectorised method this kernel replaces, block by blo
 ``rows_per_round`` violated rows enter per round (a worst row that comes back enters alone), the
 inner loop keeps ``ρ ≥ 0`` by the usual ratio step, a block stops early with ``exact = False`` once
 its point ``a + A_Fᵀρ`` (an upper bound on ``‖Π_K(a)‖`` since ``ρ ≥ 0``) has norm at most
-``threshold``. A row that enters numerically dependent on the face is skipped (it changes neither
-the span nor ``Π_K(a)``); a dependent worst row, a full face, a repeated worst row or an inner loop
-that does not settle leave the block *unfinished*, for the caller's fallback.
+``threshold``, checked before the round's product ``X̃ u``: a warm-started block below the
+threshold costs one solve on its face. A row that enters numerically dependent on the face is
+skipped (it changes neither the span nor ``Π_K(a)``); a dependent worst row, a full face, a
+repeated worst row or an inner loop that does not settle leave the block *unfinished*, for the
+caller's fallback.
 """
 
 import numpy as np
@@ -103,12 +105,13 @@ def _multipliers(Qt, R, m, a, z):
 
 
 @njit(cache=True)
-def _project_block(X_aug, signs, row_norms, a, face, threshold, max_rounds, rtol, rows_per_round, dependence,
+def _project_block(X_aug, gate, row_norms, a, face, threshold, max_rounds, rtol, rows_per_round, dependence,
                    u, Qt, R, rows, vectors, rho, z, ratio, in_face, best_value, best_row):
     """One block: ``u`` gets the projection (or a bound point); returns the status and the face size.
 
     Status 0: exact projection; 1: stopped early, ``‖u‖ ≤ threshold`` bounds ``‖Π_K(a)‖``;
-    2: unfinished (for the fallback).
+    2: unfinished (for the fallback). ``gate`` is the block's pattern (row j signed ``+`` where
+    set); ``in_face`` is all ``False`` on entry and marks exactly ``rows[:m]`` on return.
     """
     n, d = X_aug.shape
     size = 0.0
@@ -116,14 +119,13 @@ def _project_block(X_aug, signs, row_norms, a, face, threshold, max_rounds, rtol
         size += a[j] * a[j]
     tolerance = rtol * np.sqrt(size)
     k = min(rows_per_round, d, n)
-    in_face[:] = False
     m = 0
     for slot in range(face.shape[0]):  # warm start: the previous face, dependent rows skipped
         row = face[slot]
         if row < 0 or row >= n or in_face[row] or m == d:  # not a row, already in, or full
             continue
         for j in range(d):
-            vectors[m, j] = signs[row] * X_aug[row, j]
+            vectors[m, j] = X_aug[row, j] if gate[row] else -X_aug[row, j]
         if _append(Qt, R, m, vectors[m], dependence):
             rows[m] = row
             in_face[row] = True
@@ -148,12 +150,17 @@ def _project_block(X_aug, signs, row_norms, a, face, threshold, max_rounds, rtol
         for i in range(m):
             for j in range(d):
                 u[j] += rho[i] * vectors[i, j]
+        norm = 0.0
+        for j in range(d):
+            norm += u[j] * u[j]
+        if threshold > 0 and np.sqrt(norm) <= threshold:  # ρ ≥ 0: ‖u‖ ≥ ‖Π_K(a)‖, no product needed
+            return (0 if norm == 0 else 1), m  # (‖u‖ = 0 is the projection itself)
         X_u = X_aug @ u
         count = 0  # the k most violated rows off the face, worst first
         for row in range(n):
             if in_face[row]:
                 continue
-            value = signs[row] * X_u[row]
+            value = X_u[row] if gate[row] else -X_u[row]
             if count == k and not value < best_value[k - 1]:
                 continue
             place = count if count < k else k - 1
@@ -165,11 +172,6 @@ def _project_block(X_aug, signs, row_norms, a, face, threshold, max_rounds, rtol
                 count += 1
         if count == 0 or not best_value[0] < -tolerance * row_norms[best_row[0]]:
             return 0, m
-        norm = 0.0
-        for j in range(d):
-            norm += u[j] * u[j]
-        if np.sqrt(norm) <= threshold:  # ρ ≥ 0: ‖u‖ ≥ ‖Π_K(a)‖
-            return 1, m
         repeat = best_row[0] == last
         if m == d or (repeat and alone):  # degenerate data or rounding
             return 2, m
@@ -179,7 +181,7 @@ def _project_block(X_aug, signs, row_norms, a, face, threshold, max_rounds, rtol
                 continue
             row = best_row[c]
             for j in range(d):
-                vectors[m, j] = signs[row] * X_aug[row, j]
+                vectors[m, j] = X_aug[row, j] if gate[row] else -X_aug[row, j]
             if _append(Qt, R, m, vectors[m], dependence):
                 rows[m], rho[m] = row, 0.0
                 in_face[row] = True
@@ -250,21 +252,18 @@ def lawson_hanson_blocks(X_aug, gates, row_norms, A, index, faces, threshold, ma
     U = np.empty((B, d))
     status = np.zeros(B, dtype=np.int8)
     new_faces = np.full((B, d), -1, dtype=np.int64)
-    signs = np.empty(n)
     Qt, R, vectors = np.zeros((d, d)), np.zeros((d, d)), np.zeros((d, d))
     rows = np.zeros(d, dtype=np.int64)
     rho, z, ratio = np.zeros(d), np.zeros(d), np.zeros(d)
     in_face = np.zeros(n, dtype=np.bool_)
     best_value, best_row = np.zeros(d), np.zeros(d, dtype=np.int64)
     for b in range(B):
-        pattern = index[b]
-        for j in range(n):
-            signs[j] = 1.0 if gates[pattern, j] else -1.0
-        status[b], m = _project_block(X_aug, signs, row_norms, A[b], faces[b], threshold, max_rounds, rtol,
+        status[b], m = _project_block(X_aug, gates[index[b]], row_norms, A[b], faces[b], threshold, max_rounds, rtol,
                                       rows_per_round, dependence, U[b], Qt, R, rows, vectors, rho, z, ratio, in_face,
                                       best_value, best_row)
         count = 0
         for i in range(m):
+            in_face[rows[i]] = False  # exactly the face's rows are marked: all clear for the next block
             if rho[i] > 0:
                 new_faces[b, count] = rows[i]
                 count += 1
