@@ -417,9 +417,12 @@ class FirstOrderSolver:
         if cached:
             np.multiply(state.weighted_gram(W[:, 0, 0]), outputs[:, None] == outputs[None, :], out=H[:m, :m])
         for k, rows in enumerate(by_output):
-            for l, cols in enumerate(by_output):
+            for l, cols in enumerate(by_output[k:], start=k):  # W is symmetric in (k, l): half the products
                 if rows.size and cols.size and not cached:
-                    H[np.ix_(rows, cols)] = state.fits[:, rows].T @ (W[:, k, l][:, None] * state.fits[:, cols])
+                    block = state.fits[:, rows].T @ (W[:, k, l][:, None] * state.fits[:, cols])
+                    H[np.ix_(rows, cols)] = block
+                    if l > k:
+                        H[np.ix_(cols, rows)] = block.T
             if self.fit_intercept and rows.size:
                 H[rows, m:] = state.fits[:, rows].T @ W[:, k, :]
                 H[m:, rows] = H[rows, m:].T
