@@ -12,7 +12,7 @@ from ..program.cones import cone_kappas
 from ._atoms import Atoms, merge_directions
 from ._polytope import CoefficientPolytope
 from ._refinement import dual_analysis, refine_prediction, resolve_first_order, support_accuracy
-from ._tolerances import ACCURACY_CAP, ACCURACY_FLOOR, CANDIDATE_FACTOR, REFINE_TRIGGER, TIGHT_FACTOR
+from ._tolerances import ACCURACY_CAP, ACCURACY_FLOOR, CANDIDATE_FACTOR, REFINE_GAP_FACTOR, REFINE_TRIGGER, TIGHT_FACTOR
 
 __all__ = ["OptimalSet", "optimal_set_from_fit"]
 
@@ -606,26 +606,33 @@ def _best_dual(program, arrangements, blocks, intercept, prediction, tol, force=
     refined = resolved = False
 
     def consider(candidate_prediction, candidate_blocks, candidate_intercept):
-        """Keep a refinement that does not raise the objective and has a more accurate dual."""
+        """Keep a refinement whose value is within the re-solve's gap of the lowest one seen and whose
+        dual is more decisive. Returns it with its accuracy and score (``None`` if its value is too
+        high): a point at the re-solve's gap (1e-8 relative) above a Newton point can have the
+        better dual."""
         nonlocal best, objective, refined
         value = _convex_value(program, candidate_prediction, candidate_blocks)
-        if not value <= objective + 1e-12 * abs(objective):
-            return
-        accuracy, score = accuracy_of(candidate_prediction, candidate_blocks)
-        if score < best[4]:  # a more decisive dual (a lower value alone can come with a worse one)
-            best, objective, refined = (candidate_prediction, candidate_blocks, candidate_intercept, accuracy, score), value, True
+        if not value <= objective + REFINE_GAP_FACTOR * tol * abs(objective):
+            return None
+        candidate = (candidate_prediction, candidate_blocks, candidate_intercept, *accuracy_of(candidate_prediction, candidate_blocks))
+        if candidate[4] < best[4]:  # a more decisive dual (a lower value alone can come with a worse one)
+            best, objective, refined = candidate, min(objective, value), True
+        return candidate
 
-    def newton():
-        """Newton on the faces of the best blocks: quadratic, so from a dual whose directions are
-        off by 2e-4 (tight to 2e-8) to one off by 4e-8; skipped beyond REFINE_MAX_UNKNOWNS."""
-        if best[4] > ACCURACY_FLOOR and best[3] < ACCURACY_CAP:
-            R = program.dual_vector(best[0])
-            newton_step = refine_prediction(X_aug, patterns, Y, s, loss, alpha, best[1], best[2], program.fit_intercept, R, best[3])
-            if newton_step is not None:
-                consider(newton_step[0], newton_step[1], best[2])
+    def newton(start):
+        """Newton on the faces of the blocks of ``start``: quadratic, so from a dual whose directions
+        are off by 2e-4 (tight to 2e-8) to one off by 4e-8; skipped beyond REFINE_MAX_UNKNOWNS."""
+        start_prediction, start_blocks, start_intercept, start_accuracy, start_score = start
+        if start_score > ACCURACY_FLOOR and start_accuracy < ACCURACY_CAP:
+            R = program.dual_vector(start_prediction)
+            step = refine_prediction(
+                X_aug, patterns, Y, s, loss, alpha, start_blocks, start_intercept, program.fit_intercept, R, start_accuracy,
+            )
+            if step is not None:
+                consider(step[0], step[1], start_intercept)
 
     if force is not None:
-        newton()
+        newton(best)
         if (force or best[3] > max(REFINE_TRIGGER, tol)) and blocks.any():
             resolved = True
             try:
@@ -635,8 +642,13 @@ def _best_dual(program, arrangements, blocks, intercept, prediction, tol, force=
             except (RuntimeError, np.linalg.LinAlgError):
                 pass  # the re-solve is an attempt: on data it cannot handle (e.g. a column ×1e8) keep the solver's dual
             else:
-                consider(candidate_prediction, candidate_blocks, candidate_intercept)
-                newton()
+                # Newton from the re-solve's point, kept or not: its dual is feasible, while a Newton
+                # point of the solver's blocks can miss a cone outside them (no step on their faces
+                # corrects that: sklearn's regression check data, accuracy 8e-5), and its directions
+                # are what Newton turns (there: from 2.3e-4 to 2e-9)
+                resolved_point = consider(candidate_prediction, candidate_blocks, candidate_intercept)
+                if resolved_point is not None:
+                    newton(resolved_point)
     prediction, blocks = best[0], best[1]
     analysis = dual_analysis(X_aug, patterns, program.dual_vector(prediction), alpha, blocks)
     return prediction, blocks, analysis, float(solver_accuracy), refined, resolved
