@@ -644,8 +644,8 @@ def _best_dual(program, arrangements, blocks, intercept, prediction, tol, force=
             else:
                 # Newton from the re-solve's point, kept or not: its dual is feasible, while a Newton
                 # point of the solver's blocks can miss a cone outside them (no step on their faces
-                # corrects that: sklearn's regression check data, accuracy 8e-5), and its directions
-                # are what Newton turns (there: from 2.3e-4 to 2e-9)
+                # corrects that: sklearn's regression check data along another search path, accuracy
+                # 8e-5), and its directions are what Newton turns (there: from 2.3e-4 to 2e-9)
                 resolved_point = consider(candidate_prediction, candidate_blocks, candidate_intercept)
                 if resolved_point is not None:
                     newton(resolved_point)
@@ -730,9 +730,9 @@ def optimal_set_from_fit(X_aug, arrangements, Y, s, loss, alpha, solution, predi
         # misses the solver's objective): describe the set again from a refined dual (a re-solve at
         # a fraction of tol, unless the first description ran it: it is deterministic) and, when a
         # refinement was kept and the objective missed, from the solver's own dual (otherwise the
-        # same as the first, or a dual no more decisive: one at 4.5e-3 made 971 candidate atoms and
-        # 10 s of LP on teacher10, n = 1000), and keep the description whose min-norm network has
-        # the lowest objective
+        # same as the first, or a dual no more decisive: on a teacher10, n = 1000 fit reached by
+        # another search path, one at accuracy 4.5e-3 made 971 candidate atoms and 10 s of LP), and
+        # keep the description whose min-norm network has the lowest objective
         retries = ([] if resolved else [True]) + ([None] if missed and description[2].refined else [])
         for force in retries:
             other = OptimalSet(program, *_describe(program, arrangements, solution, prediction, solver_blocks, tol, force)[:3])
