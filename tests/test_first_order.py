@@ -448,11 +448,7 @@ def test_auto_solves_again_when_the_polished_first_order_fit_is_not_certified():
     arrangements = enumerate_arrangements(X, hidden_bias=True)
     first = _solve(X, y[:, None], np.ones(20), "squared_error", 1e-3, "first_order", arrangements, tol=1e-6)
     assert first.raw.converged and first.certificate.relative_gap > 1e-6
-    with warnings.catch_warnings():
-        # open defect (issue 13): on these data the optimal set's min-norm network misses the
-        # certified objective by 1.6e-4 and says so; the fit itself is what is checked here
-        warnings.simplefilter("ignore", OptimalSetWarning)
-        reg = ConvexReLURegressor(arrangements="exact", solver="auto").fit(X, y)
+    reg = ConvexReLURegressor(arrangements="exact", solver="auto").fit(X, y)  # no warning (tests/test_optimal_set.py)
     assert reg.certificate_.certified and reg.solver_.startswith("cvxpy")
 
 

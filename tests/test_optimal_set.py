@@ -389,6 +389,45 @@ def test_certified_exact_fits_raise_no_warning_and_every_network_is_optimal(solv
         assert np.isclose(est.optimal_set_.min_norm_network().objective(X, y, alpha), est.objective_, rtol=1e-12)
 
 
+@pytest.mark.parametrize("scale", [1e3, 1e5])
+def test_a_badly_scaled_column_leaves_every_network_optimal(scale):
+    # Regression (issue 13): n = 20, two features, one column ×1e5, exact patterns, Clarabel
+    # certified. The Newton refinement's damping, relative to the largest Hessian entry, swamped the
+    # directions along the small column (atoms off by 8.6e-6), and the polytope's rank threshold,
+    # relative to the atoms with fits of size 1e4, made 8 directions "null": the min-norm network
+    # missed the certified objective by 1.6e-4 and network_ fell back to the solver's.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 2))
+    y = np.sin(X[:, 0]) + X[:, 1]
+    X[:, 1] *= scale
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = ConvexReLURegressor(arrangements="exact").fit(X, y)
+        assert est.certificate_.certified, est.certificate_
+        lower = est.certificate_.lower_bound
+        for label, network in _networks_handed_out(est).items():
+            value = network.objective(X, y, est.alpha)
+            assert lower - 1e-12 <= value <= est.objective_ * (1 + est.tol), (label, value, est.objective_)
+    assert np.isclose(est.optimal_set_.min_norm_network().objective(X, y, est.alpha), est.objective_, rtol=1e-12)
+
+
+def test_polytope_dimension_does_not_depend_on_the_scale_of_an_atoms_fits():
+    # Multiplying an atom's fit by 1e5 divides its coefficient by 1e5: the same optimal set. A rank
+    # threshold relative to the largest singular value took a near-dependence of three other atoms
+    # (singular value 3e-6) for a null direction once one column was large (dimension 1, not 0).
+    from sklearn_convexrelu.optimal_set._polytope import CoefficientPolytope
+
+    rng = np.random.default_rng(0)
+    A = np.abs(rng.standard_normal((20, 12)))
+    A[:, 11] = A[:, 2:4] @ [0.5, 0.5] + 1e-6 * rng.standard_normal(20)
+    b = A @ rng.uniform(0.5, 1.0, 12)
+    reference = CoefficientPolytope(A, b, 1e-8)
+    scaled = CoefficientPolytope(A * np.r_[1e5, np.ones(11)], b, 1e-8)
+    assert reference.dimension == scaled.dimension
+    point = scaled.min_norm_point() * np.r_[1e5, np.ones(11)]
+    assert np.linalg.norm(A @ point - b) <= 1e-6 * np.linalg.norm(b)
+
+
 def test_refinement_makes_an_interior_point_dual_decisive():
     # The same fit solved twice, independently: the optimal set from Clarabel's solution (whose own
     # dual misses tightness by ~1 %) equals the one from the first-order solver's.

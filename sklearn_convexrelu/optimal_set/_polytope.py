@@ -25,13 +25,16 @@ _TINY = np.finfo(float).tiny
 _LP_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
 
 
-def _row_null(A, tolerance):
-    """Orthonormal bases of the row space (m, r) and of the null space (m, m − r) of ``A``."""
+def _row_null(A, tolerance, scale):
+    """Orthonormal bases of the row space (m, r) and of the null space (m, m − r) of ``A``.
+
+    Singular values below ``tolerance · scale`` count as zero (``scale`` capped at the largest).
+    """
     m = A.shape[1]
     if m == 0:
         return np.zeros((0, 0)), np.zeros((0, 0))
     _, sv, vt = np.linalg.svd(A, full_matrices=A.shape[0] < m)  # vt is (m, m) either way
-    rank = int(np.sum(sv > tolerance * sv[0])) if sv.size and sv[0] > 0 else 0
+    rank = int(np.sum(sv > tolerance * min(scale, sv[0]))) if sv.size and sv[0] > 0 else 0
     return vt[:rank].T, vt[rank:].T
 
 
@@ -129,17 +132,23 @@ class CoefficientPolytope:
         # least squares on the cone of the fits, then the least mass among the same fits
         anchor = nnls(A, b)[0] if m else np.zeros(0)
         self.projection_residual = float(np.linalg.norm(A @ anchor - b) / max(np.linalg.norm(b), _TINY))
+        # Ranks are decided at the scale of the prediction per unit of coefficient, ‖b‖ / ‖anchor‖,
+        # not at the largest singular value: atoms with large fits and small coefficients (a column
+        # ×1e5: fits of size 1e4, coefficients 2e-4) otherwise raise the threshold for all, and a
+        # "null" direction moved the min-norm network's prediction by 1e-4.
+        norm = float(np.linalg.norm(anchor))
+        self._scale = float(np.linalg.norm(b)) / norm if norm > 0 else np.inf
         scale = max(float(anchor.sum()), _TINY)
-        row, _ = _row_null(A, tolerance)
+        row, _ = _row_null(A, tolerance, self._scale)
         anchor = _least_mass(anchor / scale, row) * scale
         self.mass = float(anchor.sum())
         scale = max(self.mass, _TINY)
-        largest = float(np.linalg.norm(A, 2)) if m else 0.0
+        largest = min(float(np.linalg.norm(A, 2)), self._scale) if m else 0.0
         A = np.vstack([A, np.full((1, m), largest / math.sqrt(max(m, 1)))])  # the mass row
         self.R = np.linalg.qr(A, mode="r") if m else np.zeros((0, 0))
-        row, null = _row_null(self.R, tolerance)
+        row, null = _row_null(self.R, tolerance, self._scale)
         self.free = _free_atoms(row @ (row.T @ anchor) / scale, null, FREE_RTOL) if m else np.zeros(0, dtype=bool)
-        row_free, null_free = _row_null(self.R[:, self.free], tolerance)
+        row_free, null_free = _row_null(self.R[:, self.free], tolerance, self._scale)
         self.particular = np.zeros(m)
         self.particular[self.free] = row_free @ (row_free.T @ anchor[self.free])
         self.null_basis = np.zeros((m, null_free.shape[1]))
@@ -186,7 +195,7 @@ class CoefficientPolytope:
         coef = self.clean(coef)
         while True:
             support = np.flatnonzero(coef)
-            _, null = _row_null(self.R[:, support], self.tolerance)
+            _, null = _row_null(self.R[:, support], self.tolerance, self._scale)
             if null.shape[1] == 0:
                 return coef
             beta = null[:, 0] if np.any(null[:, 0] > 0) else -null[:, 0]

@@ -72,14 +72,17 @@ def _face_basis(X_aug, pattern, direction):
 
 
 def _damped_solve(H, g):
-    """``(H + μ I)⁻¹ g`` for a symmetric positive semi-definite ``H``, ``μ = 1e-9 · max diag H``.
+    """``(H + 1e-9 diag H)⁻¹ g`` for a symmetric positive semi-definite ``H``.
 
-    The damping (Levenberg–Marquardt) keeps steps bounded along the flat directions of a
+    The damping (Levenberg–Marquardt, scaled by each diagonal entry so that it does not depend on
+    the scale of the features: one relative to the largest entry swamped the directions along the
+    small columns next to a column ×1e5) keeps steps bounded along the flat directions of a
     non-unique optimum and along nearly parallel atoms that are not told apart.
     """
-    damping = 1e-9 * max(float(np.max(np.diag(H), initial=0.0)), _TINY)
+    diagonal = np.diag(H)
+    damping = 1e-9 * np.maximum(diagonal, 1e-9 * max(float(np.max(diagonal, initial=0.0)), _TINY))
     try:
-        return cho_solve(cho_factor(H + damping * np.eye(H.shape[0])), g)
+        return cho_solve(cho_factor(H + np.diag(damping)), g)
     except np.linalg.LinAlgError:
         return np.linalg.lstsq(H, g, rcond=1e-9)[0]
 

@@ -11,7 +11,9 @@ Every decision then uses the *tolerance* ``τ = TIGHT_FACTOR · ε``:
   optimal prediction) keeps only the atoms that optimal networks can use, so that a cone too
   close to alpha to classify can never make the optimal set hand out a worse network;
 - tight directions closer than ``τ`` are one atom;
-- singular values of the fit matrix below ``τ`` times the largest count as zero.
+- singular values of the fit matrix below ``τ`` times the prediction per unit of coefficient,
+  ``‖ŷ*‖ / ‖c‖``, count as zero (not times the largest: that scale is set by the atoms with the
+  largest fits, e.g. along a column ×1e5).
 """
 
 #: Smallest accuracy assumed for the dual vector (rounding in the cone projections).
