@@ -8,6 +8,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_convexrelu import ConvexReLUClassifier, ConvexReLURegressor, convex_relu_path
 from sklearn_convexrelu.arrangements import _augment, enumerate_arrangements
+from sklearn_convexrelu.exceptions import OptimalSetWarning
 from sklearn_convexrelu.program.losses import get_loss
 from sklearn_convexrelu.solvers.polish import convex_objective, polish
 
@@ -275,6 +276,57 @@ def test_badly_scaled_column_does_not_raise():
         reg = ConvexReLURegressor(solver="cvxpy", random_state=0).fit(X, y)
     assert np.all(np.isfinite(reg.predict(X)))
     assert reg.objective_ == pytest.approx(reg.network_.objective(X, y, reg.alpha), rel=1e-10)
+
+
+@pytest.mark.parametrize("solver", ["auto", "cvxpy", "first_order"])
+@pytest.mark.parametrize("hidden_bias", [True, False])
+def test_an_alpha_negligible_next_to_the_data_is_refused(hidden_bias, solver):
+    """X ×1e20 (without a hidden bias, alpha / 1e20 on the standardised data): the penalty is below
+    rounding. It used to give NaN objectives, RuntimeWarnings from the QP and the logistic loss, and
+    an OptimalSetWarning; y ×1e20 on 2,000 samples made the pattern search's solver hang."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    for data in (X * 1e12, X * 1e20, X * 1e99):
+        with pytest.raises(ValueError, match=r"alpha=0.001 is negligible .* Standardise X \(StandardScaler\), rescale y "
+                                             r"or raise alpha to at least"):
+            ConvexReLUClassifier(hidden_bias=hidden_bias, solver=solver, random_state=0).fit(data, y)
+    X = rng.standard_normal((2000, 10))
+    with pytest.raises(ValueError, match="negligible"):
+        ConvexReLURegressor(hidden_bias=hidden_bias, solver=solver, random_state=0).fit(X, X[:, 0] * 1e20)
+
+
+def test_the_negligible_alpha_cut_is_where_the_message_says():
+    from sklearn_convexrelu.program.certificate import check_alpha_resolvable
+
+    rng = np.random.default_rng(0)
+    X_aug, Y, s, loss = rng.standard_normal((40, 4)) * 1e15, rng.standard_normal((40, 2)), np.ones(40), get_loss("squared_error", 2)
+    with pytest.raises(ValueError, match="negligible") as error:
+        check_alpha_resolvable(X_aug, Y, s, loss, 1.0, fit_intercept=True)
+    smallest = float(str(error.value).rsplit("at least ", 1)[1].rstrip("."))
+    check_alpha_resolvable(X_aug, Y, s, loss, 1.001 * smallest, fit_intercept=True)
+    with pytest.raises(ValueError, match="negligible"):
+        check_alpha_resolvable(X_aug, Y, s, loss, 0.999 * smallest, fit_intercept=True)
+    # independent of the check: alpha_max over sampled patterns is below the bound it uses
+    from sklearn_convexrelu._path import _alpha_max
+    from sklearn_convexrelu.arrangements import sample_arrangements
+
+    patterns = sample_arrangements(X_aug, n_arrangements=50, random_state=0, hidden_bias=False).patterns
+    assert _alpha_max(X_aug, patterns, Y, s, loss, True) <= smallest / (100 * np.finfo(float).eps) * (1 + 1e-3)
+
+
+def test_a_saturated_logistic_loss_emits_no_runtime_warning():
+    """X ×1e6 with a hidden bias: the loss saturates and its curvature underflows (Hessian 2e-318);
+    the restricted QP divided by it (inf · 0 in the active-set step). The fit says it is not
+    certified (ConvergenceWarning) and nothing else."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = ConvexReLUClassifier(random_state=0).fit(X * 1e6, y)
+    assert np.all(np.isfinite(clf.decision_function(X * 1e6))) and clf.score(X * 1e6, y) == 1.0
 
 
 @pytest.mark.parametrize("solver", ["auto", "cvxpy", "first_order"])

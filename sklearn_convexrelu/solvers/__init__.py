@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..network import ConvexSolution
-from ..program.certificate import Certificate, dual_vector, duality_certificate
+from ..program.certificate import Certificate, check_alpha_resolvable, dual_vector, duality_certificate
 from ..program.operators import adjoint
 from ._result import SolveResult
 from .cvxpy_solver import CvxpyProgram
@@ -23,6 +23,7 @@ def _zero_if_optimal(X_aug, patterns, Y, s, loss, alpha, fit_intercept):
     K, d, P = Y.shape[1], X_aug.shape[1], patterns.shape[1]
     prediction, intercept, R0 = dual_vector(loss, Y, s, np.zeros(Y.shape), fit_intercept=fit_intercept)
     if P and np.linalg.norm(adjoint(X_aug, patterns, R0), axis=1).max() > alpha:
+        check_alpha_resolvable(X_aug, Y, s, loss, alpha, fit_intercept=fit_intercept)
         return None
     blocks = np.zeros((K, d, P))
     return SolveResult(
@@ -125,6 +126,8 @@ def solve_convex_program(
     ------
     RuntimeError
         If cvxpy fails and ``fallback`` is False (see :meth:`CvxpyProgram.solve`).
+    ValueError
+        If ``alpha`` is negligible next to the data's scale (see ``check_alpha_resolvable``).
     """
     patterns = arrangements.patterns
     raw = _zero_if_optimal(X_aug, patterns, Y, s, loss, alpha, fit_intercept)

@@ -37,7 +37,7 @@ import time
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-from ..program.certificate import dual_point, dual_vector
+from ..program.certificate import check_alpha_resolvable, dual_point, dual_vector
 from ..program.operators import adjoint
 from ..program.penalty import GroupNormPenalty
 from ._cone_projection import ConeProjector
@@ -215,6 +215,8 @@ def _monotone_qp(H, b, free, x, tol, max_iter):
     passive_solution = _ShrinkingPassiveSolves(H, b)
     for _ in range(max_iter):
         z = passive_solution(passive)
+        if not np.isfinite(z).all():  # a flat model (curvature underflowed: a saturated logistic loss)
+            break
         blocked = passive & ~free & (z <= 0)
         if blocked.any():  # step back to the first bound met on the segment from x to z
             ratio = np.full(x.shape, np.inf)
@@ -459,6 +461,8 @@ class FirstOrderSolver:
             except LinAlgError:  # numerically indefinite: a larger ridge
                 H[np.diag_indices(x.size)] += 1e-8 * np.abs(np.diag(H)).max()
                 target = _bounded_qp(H, H @ x - gradient, free, x, **options)
+            if not np.isfinite(target).all():
+                break
             step_x = target - x
             slope = float(gradient @ step_x)
             if slope >= 0:
@@ -778,6 +782,7 @@ class FirstOrderSolver:
             return self._solve(alpha, tol, max_iter, init, warm_start, verbose)
 
     def _solve(self, alpha, tol, max_iter, init, warm_start, verbose):
+        check_alpha_resolvable(self.X_aug, self.Y, self.s, self.loss, alpha, fit_intercept=self.fit_intercept)
         started = time.perf_counter()
         self.n_atoms_added_ = 0
         ratio = self.scale_ratio
