@@ -87,6 +87,11 @@ def _smooth(n=20, seed=0):
     return X, np.sin(X[:, 0]) + X[:, 1]
 
 
+def _column(X, scale):
+    """``X`` with its second column multiplied by ``scale`` (issue 14, item 2)."""
+    return X * np.r_[1.0, scale]
+
+
 def _check_finite(est, X):
     if not np.all(np.isfinite(est.network_.output(X))):
         return "wrong"
@@ -172,6 +177,9 @@ def cases():
     X_unscaled = np.array([[0.07, 0.88, -49.1], [1.05, 0.06, -51.2], [-1.15, 1.47, 142.2]])
     X_col8 = X.copy()
     X_col8[:, 1] *= 1e8
+    X_sep = np.random.default_rng(0).standard_normal((30, 3))
+    y_sep = (X_sep[:, 0] + X_sep[:, 1] > 0).astype(int)
+    X_big = np.random.default_rng(0).standard_normal((2000, 10))
     y_nan = y.copy()
     y_nan[3] = np.nan
     net = ConvexReLURegressor(alpha=1e-2, random_state=0).fit(X, y).network_
@@ -179,6 +187,13 @@ def cases():
     return [
         ("1", "default classifier, tiny unscaled data", lambda: ConvexReLUClassifier().fit(X_unscaled, [1, 0, 1])),
         ("1", "log_loss path on the same data (monotone, certified)", _path_monotone),
+        *[
+            ("2", f"one column × {scale:.0e}, solver='first_order'{', max_iter=20' if max_iter else ''}",
+             lambda scale=scale, max_iter=max_iter: _check_finite(
+                 ConvexReLURegressor(solver="first_order", max_iter=max_iter or 1000, random_state=0).fit(_column(X, scale), y),
+                 _column(X, scale)))
+            for scale, max_iter in ((1e4, None), (1e5, None), (1e6, None), (1e8, None), (1e8, 20))
+        ],
         ("3", "refit on new classes, solver raises", _refit_fault(RuntimeError("injected"))),
         ("3", "refit on new classes, KeyboardInterrupt", _refit_fault(KeyboardInterrupt())),
         ("4", "exact, n=200, 10 features, solver='auto'", lambda: ConvexReLURegressor(arrangements="exact").fit(Xl, yl)),
@@ -205,6 +220,9 @@ def cases():
         ("Low", "convex_relu_path, eps=2", lambda: convex_relu_path(X, y, eps=2)),
         ("Low", "estimator, tol=1", lambda: ConvexReLURegressor(tol=1.0).fit(X, y)),
         ("Low", "predict_log_proba far from the data", _log_proba_far),
+        ("Low", "classifier, X × 1e6 (saturated logistic loss)", lambda: _check_finite(ConvexReLUClassifier(random_state=0).fit(X_sep * 1e6, y_sep), X_sep * 1e6)),
+        ("Low", "classifier, X × 1e20, hidden_bias=False (alpha negligible)", lambda: ConvexReLUClassifier(hidden_bias=False, random_state=0).fit(X_sep * 1e20, y_sep)),
+        ("Low", "regressor, y × 1e20, n=2000 (alpha negligible)", lambda: ConvexReLURegressor(random_state=0).fit(X_big, X_big[:, 0] * 1e20)),
     ]
 
 
