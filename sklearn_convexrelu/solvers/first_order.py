@@ -101,6 +101,8 @@ def column_scale_ratio(X_aug):
 # (active blocks × n_dims), once the relative gap is below _POLISH_GAP; a row is on a block's face
 # when its slack is below _FACE ‖x̃_j‖ ‖w_b‖.
 _POLISH_SIZE, _POLISH_GAP, _FACE = 3000, 1e-2, 1e-9
+# Face spans kept by a solver (each d × d_F floats) before the cache starts again.
+_FACE_SPANS = 10_000
 
 
 def _passive_solution(H, b, passive):
@@ -187,17 +189,20 @@ class _ShrinkingPassiveSolves:
         self.position = np.full(passive.size, -1)
         self.position[self.index] = np.arange(self.index.size)
         self.dropped, self.Y = np.zeros(0, dtype=int), np.zeros((self.index.size, 0))
+        self.is_dropped = np.zeros(self.index.size, dtype=bool)
 
     def __call__(self, passive):
         if self.base is None or (passive & ~self.base).any() or passive[self.index[self.dropped]].any():
             self._factor(passive)  # a variable entered (again)
-        new = np.setdiff1d(self.position[self.base & ~passive], self.dropped)
+        new = self.position[self.base & ~passive]  # increasing, as setdiff1d would give them
+        new = new[~self.is_dropped[new]]
         if self.dropped.size + new.size > max(8, self.index.size // 8):
             self._factor(passive)
         elif new.size:
             E = np.zeros((self.index.size, new.size))
             E[new, np.arange(new.size)] = 1.0
             self.dropped = np.r_[self.dropped, new]
+            self.is_dropped[new] = True
             self.Y = np.hstack([self.Y, cho_solve(self.factor, E, check_finite=False)])
         x_base = self.y0.copy()
         if self.dropped.size:
@@ -298,6 +303,7 @@ class FirstOrderSolver:
         self.scale_ratio = column_scale_ratio(X_aug)
         self.n_atoms_added_ = 0
         self._merging = _MERGE
+        self._face_spans = {}  # see _face_span
 
     def extend(self, patterns, generators=None):
         """Append patterns (columns) to the program; the current solution stays a warm start.
@@ -537,26 +543,15 @@ class FirstOrderSolver:
         slack = signs * (self.X_aug @ W0)
         row_norms = self._projector.row_norms[:, None]
         on_face = slack <= _FACE * row_norms * norms
-        bases, columns, owner = [], [], []
-        for b in range(active.size):
-            rows = self.X_aug[on_face[:, b] & (row_norms[:, 0] > 0)]
-            if rows.shape[0]:
-                _, singular, Vt = np.linalg.svd(rows, full_matrices=True)
-                rank = int(np.count_nonzero(singular > 1e-10 * singular[0]))
-                N = Vt[rank:].T
-            else:
-                N = np.eye(d)
-            bases.append(N)
-            columns.append(N.shape[1])
-            owner.append(np.full(N.shape[1], b))
-        owner = np.concatenate(owner)
+        bases = [self._face_span(face) for face in (on_face & (row_norms > 0)).T]
+        owner = np.repeat(np.arange(active.size), [N.shape[1] for N in bases])  # block of each column
         if owner.size == 0:
             return False
-        offsets = np.r_[0, np.cumsum(columns)]
         sigma = np.where(side == 0, 1.0, -1.0)
         mask = self._mask[:, pattern]  # (n, B)
         # Jacobian of the prediction in z: column j of block b is σ_b D_b X̃ N_b[:, j] (output k_b)
-        J = np.hstack([(sigma[b] * mask[:, [b]]) * (self.X_aug @ N) for b, N in enumerate(bases)])
+        spans = np.concatenate(bases, axis=1)  # (d, n_columns)
+        J = (self.X_aug @ spans) * (sigma[owner] * mask[:, owner])
         fake = _WorkingSet(np.zeros((d, owner.size)), state.keys[active][owner], J, np.zeros(owner.size), state.c)
         Z = self._predict(state)
         c = state.c.copy()
@@ -564,18 +559,17 @@ class FirstOrderSolver:
 
         def gradient_at(Z, W):
             R = self.loss.residual(Z, self.Y, self.s)
-            unit = W / np.linalg.norm(W, axis=0)
             g = -(J.T @ R)[np.arange(owner.size), outputs[owner]]
-            g += alpha * np.concatenate([N.T @ unit[:, b] for b, N in enumerate(bases)])
+            g += alpha * np.einsum("dj,dj->j", spans, W[:, owner]) / np.linalg.norm(W, axis=0)[owner]  # N_bᵀ ŵ_b
             return np.r_[g, -R.sum(axis=0)] if self.fit_intercept else g
 
         g = gradient_at(Z, W0)
         H = self._hessian(fake, self.loss.sample_hessians(Z, self.Y, self.s))
-        for b, N in enumerate(bases):  # Hessian of alpha ‖w_b‖: alpha (I − ŵŵᵀ) / ‖w_b‖
-            unit = W0[:, b] / norms[b]
-            P = N.T @ (np.eye(d) - np.outer(unit, unit)) @ N
-            span = slice(offsets[b], offsets[b + 1])
-            H[span, span] += alpha / norms[b] * P
+        # Hessian of alpha ‖w_b‖ in z_b: alpha (I − vvᵀ) / ‖w_b‖ with v = N_bᵀ ŵ_b (N_b orthonormal)
+        v = np.einsum("dj,dj->j", spans, W0[:, owner]) / norms[owner]
+        same = owner[:, None] == owner[None, :]
+        curvature = (alpha / norms[owner])[:, None] * (same * -np.outer(v, v) + np.eye(owner.size))
+        H[: owner.size, : owner.size] += curvature
         try:
             step = -cho_solve(cho_factor(H, check_finite=False), g, check_finite=False)
         except LinAlgError:
@@ -584,7 +578,7 @@ class FirstOrderSolver:
         if not slope < 0:
             return False
         dW = np.zeros_like(W0)
-        np.add.at(dW.T, owner, (np.concatenate(bases, axis=1) * step[: owner.size]).T)
+        np.add.at(dW.T, owner, (spans * step[: owner.size]).T)
         # stay in the cones (rows off the face) and keep every block well away from zero
         change = signs * (self.X_aug @ dW)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -619,6 +613,26 @@ class FirstOrderSolver:
         if self.fit_intercept:
             state.c = c + s_len * step[owner.size:]
         return True
+
+    def _face_span(self, face):
+        """Orthonormal basis (d, d_F) of the span of the face whose active rows are ``face`` (n,).
+
+        Cached by the set of rows: along a solve (and a path) the same faces come back (on
+        ``load_diabetes`` folds, 29,410 bases were 1,560 distinct ones).
+        """
+        key = np.packbits(face).tobytes()
+        N = self._face_spans.get(key)
+        if N is None:
+            rows = self.X_aug[face]
+            if rows.shape[0]:
+                _, singular, Vt = np.linalg.svd(rows, full_matrices=True)
+                N = Vt[int(np.count_nonzero(singular > 1e-10 * singular[0])):].T
+            else:
+                N = np.eye(self.X_aug.shape[1])
+            if len(self._face_spans) >= _FACE_SPANS:
+                self._face_spans.clear()
+            self._face_spans[key] = N
+        return N
 
     def _merged_objective(self, Z, W, alpha):
         return self.loss.value(Z, self.Y, self.s) + alpha * float(np.linalg.norm(W, axis=0).sum())
