@@ -131,10 +131,10 @@ def _alpha_grid(alpha_max, n_alphas, eps):
 
 def _check_alphas(alphas):
     """Validate an explicit grid; return it sorted in decreasing order."""
-    alphas = np.asarray(alphas, dtype=float).reshape(-1)
-    if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas <= 0):
-        raise ValueError(f"alphas must be a non-empty array of positive finite values, got {alphas!r}.")
-    return np.sort(alphas)[::-1]
+    alphas = np.asarray(alphas, dtype=float)
+    if alphas.ndim > 1 or alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas <= 0):
+        raise ValueError(f"alphas must be a non-empty 1-D array of positive finite values, got {alphas!r}.")
+    return np.sort(alphas.reshape(-1))[::-1]
 
 
 def _zero_point(X_aug, arrangements, Y, s, loss, alpha, *, fit_intercept, hidden_bias, tol):

@@ -478,7 +478,9 @@ def enumerate_arrangements(X, *, hidden_bias=True, drop_zero=True, max_patterns=
     drop_zero : bool, default=True
         Whether to drop the all-zero pattern (its blocks contribute nothing).
     max_patterns : int or None, default=None
-        If given and :func:`arrangement_count_bound` exceeds it, raise before enumerating.
+        If given and :func:`arrangement_count_bound` exceeds it, raise before enumerating. ``None``:
+        the package's limit, 1,000,000 patterns (fewer if the pattern set would not fit in half
+        the free memory).
 
     Returns
     -------
@@ -488,7 +490,8 @@ def enumerate_arrangements(X, *, hidden_bias=True, drop_zero=True, max_patterns=
     Raises
     ------
     ValueError
-        If the bound on the number of patterns exceeds ``max_patterns``.
+        If the bound on the number of patterns exceeds ``max_patterns`` (or the package's limit),
+        before any enumeration.
 
     See Also
     --------
@@ -505,6 +508,10 @@ def enumerate_arrangements(X, *, hidden_bias=True, drop_zero=True, max_patterns=
     >>> arrangements.patterns.sum(axis=0)
     array([1, 2, 1, 2, 3])
     """
+    if max_patterns is None:
+        from ._preparation import check_enumeration_size  # (it imports this module)
+
+        check_enumeration_size(check_array(X, dtype=np.float64), hidden_bias=hidden_bias)
     X_aug, scale, V, H, plane, flipped = _prepare(X, hidden_bias)
     m, r = H.shape[0], V.shape[1]
     if max_patterns is not None and _count_bound(m, r) > max_patterns:
@@ -558,6 +565,12 @@ def sample_arrangements(X, n_arrangements, *, hidden_bias=True, random_state=Non
     arrangements : Arrangements
         ``exact=False`` and ``n_sampled=n_arrangements``.
 
+    Raises
+    ------
+    ValueError
+        If the ``n_samples × n_arrangements`` products would not fit in half the free memory,
+        before allocating them.
+
     See Also
     --------
     enumerate_arrangements : All the patterns, when their number is small.
@@ -575,7 +588,10 @@ def sample_arrangements(X, n_arrangements, *, hidden_bias=True, random_state=Non
     """
     if not isinstance(n_arrangements, Integral) or n_arrangements < 1:
         raise ValueError(f"n_arrangements must be a positive integer, got {n_arrangements!r}.")
+    from ._preparation import check_sampling_size  # (it imports this module)
+
     X_aug = _augment(check_array(X, dtype=np.float64), hidden_bias)
+    check_sampling_size(X_aug.shape[0], X_aug.shape[1], n_arrangements)
     rng = check_random_state(random_state)
     G = rng.standard_normal((X_aug.shape[1], n_arrangements))
     patterns = X_aug @ G >= 0

@@ -1,6 +1,7 @@
 """Two-layer ReLU networks, points of the convex program, and the maps between them (SPEC §1, §3.1)."""
 
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 
@@ -206,6 +207,8 @@ class TwoLayerReLUNetwork:
         penalty : float
             The weight-decay term of the objective.
         """
+        if not (isinstance(alpha, Real) and 0 <= alpha < np.inf):
+            raise ValueError(f"alpha must be a non-negative finite float; got {alpha!r}.")
         total = np.sum(self.hidden_weights**2) + np.sum(self.output_weights**2)
         if penalize_hidden_bias:
             total += np.sum(self.hidden_bias**2)

@@ -163,6 +163,20 @@ def test_exact_enumeration_refused_in_the_path_and_the_landscape_tools():
         convex_relu_path(X, y, arrangements="exact", alphas=3)
 
 
+def test_the_public_pattern_functions_refuse_before_the_work():
+    """enumerate_arrangements on 200 × 10 hung (4.5e16 patterns); sample_arrangements with 1e10 gates
+    raised numpy's MemoryError after allocating; both now refuse first, with advice."""
+    from sklearn_convexrelu import enumerate_arrangements, sample_arrangements
+
+    X, _ = _large()
+    with pytest.raises(ValueError, match=r"(?s)Exact enumeration.*4.5e\+16"):
+        enumerate_arrangements(X)
+    with pytest.raises(ValueError, match="exceeds max_patterns=1000"):
+        enumerate_arrangements(X, max_patterns=1000)
+    with pytest.raises(ValueError, match=r"n_arrangements=10,000,000,000 .* Use a smaller n_arrangements"):
+        sample_arrangements(X, 10**10)
+
+
 def test_sampling_refused_beyond_memory(monkeypatch):
     import sklearn_convexrelu._preparation as preparation
 
@@ -362,6 +376,28 @@ def test_arrangements_of_extreme_scales_emit_no_runtime_warning(scale, hidden_bi
 
 # ---------------------------------------------------------------------------------------------
 # Low items and argument validation of the public functions
+
+
+def test_remaining_public_arguments_are_validated():
+    """Found by a review: raw numpy errors (or silent acceptance) instead of a clear ValueError."""
+    from sklearn_convexrelu import TwoLayerReLUNetwork
+    from sklearn_convexrelu.landscape import gradient_descent_experiment, train_nonconvex
+
+    X = np.linspace(-1, 1, 8)[:, None]
+    y = np.abs(X[:, 0])
+    for widths in ([0], [-2], [1.5], [], [[2, 3]]):
+        with pytest.raises(ValueError, match="widths must be a non-empty sequence of positive integers"):
+            gradient_descent_experiment(X, y, 1e-2, widths)
+    two_features = TwoLayerReLUNetwork(np.ones((2, 3)), np.zeros(3), np.ones(3), 0.0)
+    with pytest.raises(ValueError, match=r"init has 2 feature\(s\)"):
+        train_nonconvex(X, y, 1e-2, 3, init=two_features)
+    with pytest.raises(ValueError, match="1-D array"):
+        convex_relu_path(X, y, alphas=[[0.1, 0.01]])
+    network = TwoLayerReLUNetwork(np.ones((1, 3)), np.zeros(3), np.ones(3), 0.0)
+    for alpha in (-1.0, np.inf, np.nan):
+        with pytest.raises(ValueError, match="alpha must be a non-negative finite float"):
+            network.objective(X, y, alpha)
+    assert network.objective(X, y, 0.0) == pytest.approx(np.mean((network.output(X)[:, 0] - y) ** 2) / 2)
 
 
 @pytest.mark.parametrize(
@@ -815,8 +851,8 @@ def test_concurrent_fits_in_threads_are_bitwise_the_sequential_fit():
     from joblib import Parallel, delayed
 
     X, y = _concurrent_case()
-    original = _blas_limits()
     reference = _fit_outcome(X, y)
+    original = _blas_limits()  # after the first fit, which loads the solvers' BLAS (SCS's OpenBLAS)
     outcomes = Parallel(n_jobs=2, backend="threading")(delayed(_fit_outcome)(X, y) for _ in range(12))
     for outcome in outcomes:
         for got, expected in zip(outcome, reference):

@@ -13,7 +13,7 @@ from sklearn.utils import check_random_state
 
 from .._adam import adam
 from ..network import TwoLayerReLUNetwork
-from ._problem import data_problem, neuron_blocks
+from ._problem import _check_network, data_problem, neuron_blocks
 from .._sklearn_compat import Interval, validate_params
 from ._params import COUNT, DATA_CONSTRAINTS, TRAINING_CONSTRAINTS
 
@@ -345,6 +345,13 @@ def train_nonconvex(
         X, y, alpha, loss=loss, sample_weight=sample_weight, hidden_bias=hidden_bias,
         penalize_hidden_bias=penalize_hidden_bias, fit_intercept=fit_intercept, source="train_nonconvex",
     )
+    if init is not None:
+        if init.n_features != problem.X.shape[1] or init.n_outputs != 1:
+            raise ValueError(
+                f"init has {init.n_features} feature(s) and {init.n_outputs} output(s); X has "
+                f"{problem.X.shape[1]} feature(s) and this tool trains one output."
+            )
+        _check_network(init, problem.hidden_bias, problem.fit_intercept)
     n_neurons = init.n_neurons if init is not None else n_neurons
     return _train_batch(problem, n_neurons, 1, optimizer=optimizer, learning_rate=learning_rate, max_iter=max_iter,
                        tol=tol, init=init, init_scale=init_scale, random_state=random_state)[0]

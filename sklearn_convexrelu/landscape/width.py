@@ -428,6 +428,11 @@ def gradient_descent_experiment(
     >>> bool(experiment.success_rate[1] > 0)
     True
     """
+    widths_array = np.asarray(widths)
+    if (widths_array.ndim != 1 or widths_array.size == 0 or not np.issubdtype(widths_array.dtype, np.number)
+            or np.any(widths_array != np.round(widths_array)) or np.any(widths_array < 1)):
+        raise ValueError(f"widths must be a non-empty sequence of positive integers; got {widths!r}.")
+    widths = [int(m) for m in widths_array]
     problem = data_problem(
         X, y, alpha, loss=loss, sample_weight=sample_weight, hidden_bias=hidden_bias,
         penalize_hidden_bias=penalize_hidden_bias, fit_intercept=fit_intercept, source="the data",
