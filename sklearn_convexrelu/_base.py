@@ -19,6 +19,7 @@ from ._sklearn_compat import Interval, StrOptions, validate_data
 from .exceptions import OptimalSetWarning
 from .optimal_set import Invariances, optimal_set_from_fit
 from .pattern_search import search_arrangements
+from .program.certificate import duality_certificate
 from .program.losses import get_loss
 from .solvers import solve_convex_program
 from .solvers._threads import blas_threads
@@ -161,15 +162,6 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
         certificate = fit.certificate
         if arrangements.description:  # what a pattern search covered (SPEC §4: report the pattern set)
             certificate = replace(certificate, coverage=arrangements.description)
-        # the certified gap decides (SPEC §4): a status such as cvxpy's "optimal_inaccurate" with a
-        # gap within tol is a certified optimum
-        if certificate.relative_gap > self.tol:
-            warnings.warn(
-                f"The solver {fit.raw.solver} stopped with status {fit.raw.status!r} and relative "
-                f"duality gap {certificate.relative_gap:.3e} (tol={self.tol:.1e}) over "
-                f"{certificate.coverage}. Increase max_iter, standardise X, or increase alpha.",
-                ConvergenceWarning,
-            )
         optimal_set = optimal_set_from_fit(
             X_aug, arrangements, Y_fit, s, loss, self.alpha, fit.solution, fit.prediction,
             fit_intercept=self.fit_intercept, hidden_bias=self.hidden_bias, tol=self.tol,
@@ -179,6 +171,19 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
         # from the optimal set: with badly scaled columns the two differed by up to 1e-4 (issue 14)
         network = optimal_set.min_norm_network()
         objective = _network_objective(network, X_fit, Y_fit, s, loss, self.alpha)
+        if certificate.relative_gap > self.tol:
+            # an interior point's dual can be far less accurate than its primal (gap 2e-2 where the
+            # same network certifies at 5e-7): the optimal set refined it, and its min-norm network
+            # predicts the refined prediction, whose dual point is one more candidate (SPEC §4)
+            refined = duality_certificate(
+                X_aug, arrangements.patterns, Y_fit, s, self.alpha, loss, network.output(X_fit), objective,
+                fit_intercept=self.fit_intercept, exact=arrangements.exact, tol=self.tol,
+            )
+            if refined.lower_bound > certificate.lower_bound:
+                certificate = replace(
+                    certificate, lower_bound=refined.lower_bound, kappa_ratio=refined.kappa_ratio,
+                    most_violated=refined.most_violated,
+                )
         solver_network = fit.solution.to_network()
         solver_objective = _network_objective(solver_network, X_fit, Y_fit, s, loss, self.alpha)
         tiny = np.finfo(float).tiny
@@ -190,6 +195,7 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
                 "Refit with a smaller tol or a larger max_iter.",
                 OptimalSetWarning,
             )
+            optimal_set.describes_fit = False  # its methods warn too
             network, objective = solver_network, solver_objective
         elif objective > solver_objective and (objective - certificate.lower_bound) > self.tol * abs(objective):
             # within tol of the solver's network, but it would take the certified gap above tol:
@@ -197,6 +203,15 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
             network, objective = solver_network, solver_objective
         gap = objective - certificate.lower_bound  # the dual bound holds for every network
         certificate = replace(certificate, primal=objective, dual_gap=gap, relative_gap=gap / max(abs(objective), tiny))
+        # the certified gap decides (SPEC §4): a status such as cvxpy's "optimal_inaccurate" with a
+        # gap within tol is a certified optimum
+        if certificate.relative_gap > self.tol:
+            warnings.warn(
+                f"The solver {fit.raw.solver} stopped with status {fit.raw.status!r} and relative "
+                f"duality gap {certificate.relative_gap:.3e} (tol={self.tol:.1e}) over "
+                f"{certificate.coverage}. Increase max_iter, standardise X, or increase alpha.",
+                ConvergenceWarning,
+            )
         fitted = dict(
             optimal_set_=optimal_set,
             invariances_=Invariances(optimal_set),

@@ -171,7 +171,8 @@ def test_minimal_network_has_independent_fits_and_at_most_rank_neurons(case):
     softmax = loss == "log_loss" and Y.shape[1] > 1
     fits = _placed_activations(minimal, X, est.fit_intercept, softmax)
     assert np.linalg.matrix_rank(fits, tol=1e-8 * np.abs(fits).max()) == minimal.n_neurons
-    all_fits = _placed_activations(opt.to_network(np.ones(opt.n_atoms)), X, est.fit_intercept, softmax)
+    every_atom = opt._coefficient_network(np.ones(opt.n_atoms))  # not optimal: to_network refuses it
+    all_fits = _placed_activations(every_atom, X, est.fit_intercept, softmax)
     assert minimal.n_neurons <= np.linalg.matrix_rank(all_fits) <= X.shape[0] * Y.shape[1]
     assert minimal.n_neurons <= est.network_.n_neurons
     assert all(np.count_nonzero(v) >= minimal.n_neurons for v in opt.vertices(max_count=1000))
@@ -428,6 +429,27 @@ def test_polytope_dimension_does_not_depend_on_the_scale_of_an_atoms_fits():
     assert np.linalg.norm(A @ point - b) <= 1e-6 * np.linalg.norm(b)
 
 
+@pytest.mark.parametrize("seed", [1, 5, 9])
+def test_an_interior_point_fit_is_certified_by_the_refined_dual(seed):
+    # Regression (issue 13, from a review): with solver="cvxpy", certificate_ came from Clarabel's
+    # own dual (relative gap 2.1e-2 for seed 5) and warned, while the same network_ certified at
+    # 4.8e-7 through optimality_certificate: 11 of 15 exact log-loss fits warned. The refined dual
+    # (the min-norm network's prediction) is now a candidate of the estimator's certificate too.
+    from sklearn_convexrelu.landscape import optimality_certificate
+
+    rng = np.random.RandomState(seed)
+    n, d = 15 + seed % 10, 1 + seed % 2
+    X = rng.randn(n, d)
+    alpha = 10 ** rng.uniform(-4, -2.5)
+    y = (np.abs(X[:, 0]) > 0.7).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = ConvexReLUClassifier(alpha=alpha, arrangements="exact", solver="cvxpy").fit(X, y)
+        independent = optimality_certificate(est, X, y)
+    assert est.certificate_.certified and independent.certified
+    assert est.certificate_.primal == pytest.approx(independent.primal, rel=1e-12)
+
+
 def test_refinement_makes_an_interior_point_dual_decisive():
     # The same fit solved twice, independently: the optimal set from Clarabel's solution (whose own
     # dual misses tightness by ~1 %) equals the one from the first-order solver's.
@@ -508,6 +530,27 @@ def test_optimal_set_and_invariance_arguments_are_checked():
         opt.to_network(np.full(opt.n_atoms, np.nan))
     with pytest.raises(TypeError, match="TwoLayerReLUNetwork"):
         inv.merge(est)
+    with pytest.raises(ValueError, match="return_proven"):
+        opt.minimal_network(return_proven="yes")
+
+
+def test_no_argument_turns_an_optimal_network_into_a_non_optimal_one():
+    # Found by a review: to_network accepted any non-negative coefficients (all ones: objective
+    # +153,000 %), and merge with a large tol merged neurons that are not parallel (tol=0.2: +8.9 %).
+    rng = np.random.RandomState(3)
+    X = rng.randn(20, 2)
+    y = np.abs(X[:, 0]) + 0.1 * rng.randn(20)
+    est = ConvexReLURegressor(alpha=3e-4, arrangements="exact").fit(X, y)
+    opt, inv, net = est.optimal_set_, est.invariances_, est.network_
+    with pytest.raises(ValueError, match="not a point of the coefficient polytope"):
+        opt.to_network(np.ones(opt.n_atoms))
+    assert opt.to_network(opt.min_norm_coefficients).objective(X, y, est.alpha) == pytest.approx(est.objective_, rel=1e-12)
+    for tol in (1e-9, 1e-3):  # parallel neurons only: the same optimal network
+        merged = inv.merge(net, tol=tol)
+        assert opt.contains(merged) and merged.objective(X, y, est.alpha) == pytest.approx(est.objective_, rel=1e-9)
+    for tol in (0.2, 1.0):  # their merges had objectives 8.9 % and 21,500 % above the optimum
+        with pytest.raises(ValueError, match="not parallel"):
+            inv.merge(net, tol=tol)
 
 
 def test_coefficients_off_the_polytope_are_rejected(case):
@@ -570,6 +613,11 @@ def test_an_optimal_set_that_misses_the_fit_warns_with_its_own_class(monkeypatch
     solver_network = est.convex_solution_.to_network()
     assert np.array_equal(est.network_.hidden_weights, solver_network.hidden_weights)
     assert np.isclose(est.objective_, solver_network.objective(X, y, 1e-2), rtol=1e-10)
+    # the set's own methods say so too (a review found vertices 121x above objective_ on such a fit)
+    assert not est.optimal_set_.describes_fit
+    for hand_out in (lambda opt: opt.vertices(), lambda opt: opt.sample(random_state=0), lambda opt: opt.minimal_network()):
+        with pytest.warns(OptimalSetWarning, match="does not describe its fit"):
+            hand_out(est.optimal_set_)
 
 
 def test_a_failing_refinement_keeps_the_solver_dual(monkeypatch):

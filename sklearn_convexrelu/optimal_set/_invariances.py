@@ -188,6 +188,12 @@ class Invariances:
         network : TwoLayerReLUNetwork
             One neuron per group, in the order of the groups' first neurons; zero neurons dropped.
 
+        Raises
+        ------
+        ValueError
+            If ``network`` is optimal and a ``tol`` above the default merged neurons into a network
+            that is not.
+
         Examples
         --------
         >>> import numpy as np
@@ -218,7 +224,13 @@ class Invariances:
         W_new = units[:, first] * root
         A_new = np.zeros((first.size, network.n_outputs))
         A_new[np.arange(first.size), out[first]] = np.sign(a[first]) * root
-        return TwoLayerReLUNetwork(W_new[:-1], W_new[-1], A_new, network.output_bias)
+        merged = TwoLayerReLUNetwork(W_new[:-1], W_new[-1], A_new, network.output_bias)
+        if tol > 1e-9 and self.optimal_set.contains(network) and not self.optimal_set.contains(merged):
+            raise ValueError(
+                f"tol={tol!r} merged neurons that are not parallel: the merged network computes another "
+                "function and is not optimal. Use a smaller tol (the default merges parallel neurons only)."
+            )
+        return merged
 
     def add_zero_neurons(self, network, count=1):
         """Append ``count`` neurons with zero weights (invariance 4).

@@ -1,11 +1,13 @@
 """The set of all optimal networks of a solved convex program (SPEC §5)."""
 
+import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ..exceptions import OptimalSetWarning
 from ..network import TwoLayerReLUNetwork
 from ..program.certificate import dual_vector
 from ..program.cones import cone_kappas
@@ -140,6 +142,10 @@ class OptimalSet:
         The solver's blocks projected onto their atoms (``Σ ŵ_kᵀ v`` over the atom's cones).
     objective : float
         Objective (NC) of the min-norm network: the optimal value.
+    describes_fit : bool
+        ``False`` when the estimator found that the set does not reproduce its solver's objective
+        within ``tol`` (it raised an ``OptimalSetWarning``); the methods that hand out networks
+        then warn again, since their networks may not be optimal.
 
     See Also
     --------
@@ -194,13 +200,23 @@ class OptimalSet:
         self._fit_means = fits.mean(axis=0)
         self._target_mean = diagnostics.target.mean(axis=0)
         self.min_norm_coefficients = polytope.min_norm_point()
-        network = self.to_network(self.min_norm_coefficients)
+        network = self._coefficient_network(self.min_norm_coefficients)
         prediction = network.output(program.X)
         self._prediction_norm = float(np.linalg.norm(prediction))
         self.objective = program.loss.value(prediction, program.Y, program.s) + network.penalty(self.alpha)
+        self.describes_fit = True
         for array in (self.directions, self.signs, self.outputs, self.tight_cones, self.cone_atoms,
                       self.free_atoms, self.solver_coefficients, self.min_norm_coefficients):
             array.setflags(write=False)
+
+    def _warn_unless_describing(self):
+        """An ``OptimalSetWarning`` when the set is known not to describe its fit (see ``describes_fit``)."""
+        if not getattr(self, "describes_fit", True):
+            warnings.warn(
+                "This optimal set does not describe its fit to the fit's tolerance (the fit raised an "
+                "OptimalSetWarning): the networks it hands out may not be optimal.",
+                OptimalSetWarning, stacklevel=3,
+            )
 
     @property
     def n_atoms(self):
@@ -277,6 +293,12 @@ class OptimalSet:
             Neuron ``(√c_k ŵ_k, σ_k √c_k)`` for every ``c_k > 0``, in atom order, and the optimal
             output intercept for these neurons.
 
+        Raises
+        ------
+        ValueError
+            If ``coef`` is not a point of the coefficient polytope 𝒞 (to the tolerance of
+            :meth:`contains`): its network would not be optimal.
+
         Examples
         --------
         >>> import numpy as np
@@ -288,7 +310,20 @@ class OptimalSet:
         >>> network.n_neurons, opt.contains(network)
         (2, True)
         """
+        self._warn_unless_describing()
         coef = self._check_coef(coef)
+        distance = self._polytope.distance(coef)  # in prediction units, as in contains()
+        if distance > self._default_tol(None) * max(self._prediction_norm, _TINY):
+            raise ValueError(
+                f"coef is not a point of the coefficient polytope (its constraints are missed by "
+                f"{distance:.3g}, relative {distance / max(self._prediction_norm, _TINY):.3g}): its "
+                "network would not be optimal. Use min_norm_coefficients, a row of vertices(), or "
+                "sample() for a random optimal network."
+            )
+        return self._coefficient_network(coef)
+
+    def _coefficient_network(self, coef):
+        """:meth:`to_network` for coefficients computed here (points of 𝒞 up to rounding)."""
         atoms = np.flatnonzero(coef > 0)
         return self._network(atoms, coef[atoms], coef)
 
@@ -317,7 +352,8 @@ class OptimalSet:
         >>> network.n_neurons, opt.contains(network)
         (4, True)
         """
-        return self.to_network(self.min_norm_coefficients)
+        self._warn_unless_describing()
+        return self._coefficient_network(self.min_norm_coefficients)
 
     def vertices(self, max_count=100, random_state=0):
         """The vertices of the coefficient polytope 𝒞: the minimal optimal networks (SPEC §5).
@@ -352,6 +388,7 @@ class OptimalSet:
         array([[0.    , 1.0142, 1.0142, 0.    ],
                [1.0142, 0.    , 0.    , 1.0142]])
         """
+        self._warn_unless_describing()
         return self._vertices(max_count, random_state)[0]
 
     def _vertices(self, max_count, random_state):
@@ -390,8 +427,11 @@ class OptimalSet:
         >>> network.n_neurons, proven
         (2, True)
         """
+        self._warn_unless_describing()
+        if not isinstance(return_proven, (bool, np.bool_)):
+            raise ValueError(f"return_proven must be a bool, got {return_proven!r}.")
         vertices, complete = self._vertices(max_count, 0)
-        network = self.to_network(vertices[0])
+        network = self._coefficient_network(vertices[0])
         return (network, bool(complete)) if return_proven else network
 
     # -- sampling --------------------------------------------------------------------------------
@@ -435,6 +475,7 @@ class OptimalSet:
         >>> network.n_neurons, opt.contains(network)
         (7, True)
         """
+        self._warn_unless_describing()
         n_neurons = _check_nonnegative_int(n_neurons, "n_neurons", allow_none=True)
         rng = check_random_state(random_state)
         coef = self._polytope.random_point(rng, self.min_norm_coefficients)
