@@ -292,6 +292,21 @@ def test_badly_scaled_column_does_not_raise():
     assert reg.objective_ == pytest.approx(reg.network_.objective(X, y, reg.alpha), rel=1e-10)
 
 
+@pytest.mark.parametrize("scale", [1e-6, 1e10, 1e30])
+def test_interior_point_fits_are_invariant_to_scaling_y_and_alpha(scale):
+    """y and alpha times c is the same program (solution times c, objective times c²). cvxpy's
+    absolute tolerances made y × 1e10 uncertified (gap 0.48) and y × 1e15 a RuntimeError advising
+    to standardise X; the squared loss is now solved at the scale of y."""
+    X, y = _smooth()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        reference = ConvexReLURegressor(solver="cvxpy", arrangements="exact").fit(X, y)
+        scaled = ConvexReLURegressor(alpha=1e-3 * scale, solver="cvxpy", arrangements="exact").fit(X, y * scale)
+    assert reference.certificate_.certified and scaled.certificate_.certified
+    assert scaled.objective_ / scale**2 == pytest.approx(reference.objective_, rel=1e-9)
+    np.testing.assert_allclose(scaled.predict(X) / scale, reference.predict(X), rtol=0, atol=1e-6)
+
+
 @pytest.mark.parametrize("solver", ["auto", "cvxpy", "first_order"])
 @pytest.mark.parametrize("hidden_bias", [True, False])
 def test_an_alpha_negligible_next_to_the_data_is_refused(hidden_bias, solver):
