@@ -19,7 +19,7 @@ accuracy of a dual is measured by :func:`dual_analysis` (see :mod:`._tolerances`
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
-from ..program.cones import _cone_rows, cone_kappas, project_onto_cones
+from ..program.cones import _cone_rows, cone_kappas, face_span, project_onto_cones
 from ..program.operators import adjoint
 from ..solvers.first_order import FirstOrderSolver
 from ..solvers.polish import convex_objective
@@ -64,11 +64,7 @@ def _face_basis(X_aug, pattern, direction):
     """Orthonormal basis (d, d_F) of the span of the face of the cone that holds ``direction``."""
     A = _cone_rows(X_aug, pattern)
     scale = np.linalg.norm(A, axis=1) * np.linalg.norm(direction)
-    active = A[np.abs(A @ direction) <= _FACE_RTOL * scale]
-    if active.shape[0] == 0:
-        return np.eye(X_aug.shape[1])
-    _, sv, vt = np.linalg.svd(active)
-    return vt[int(np.sum(sv > 1e-10 * sv[0])):].T
+    return face_span(A[np.abs(A @ direction) <= _FACE_RTOL * scale], X_aug.shape[1])
 
 
 def _damped_solve(H, g):

@@ -20,7 +20,7 @@ from .._nnls import nnls
 from ._cone_kernels import lawson_hanson_blocks
 from .operators import adjoint
 
-__all__ = ["cone_kappas", "project_onto_cone", "project_onto_cones"]
+__all__ = ["cone_kappas", "face_span", "project_onto_cone", "project_onto_cones"]
 
 # Relative tolerance of the cone check: row j may be violated by _RTOL ‖x̃_j‖ ‖a‖.
 _RTOL = 1e-12
@@ -36,6 +36,29 @@ def _cone_rows(X_aug, pattern):
     """Rows of ``(2D − I) X̃`` that constrain the cone (zero rows dropped)."""
     A = np.where(pattern[:, None], X_aug, -X_aug)
     return A[np.any(A != 0, axis=1)]
+
+
+def face_span(rows, n_dims):
+    """Orthonormal basis of the span of the face of a cone whose active constraints are ``rows``.
+
+    The null space of ``rows`` (singular values below 1e-10 times the largest count as zero); the
+    whole space when no constraint is active.
+
+    Parameters
+    ----------
+    rows : ndarray of shape (n_active, n_dims)
+        The active constraint rows ``±x̃_i`` of the face.
+    n_dims : int
+        Dimension of the space.
+
+    Returns
+    -------
+    basis : ndarray of shape (n_dims, n_dims - rank)
+    """
+    if rows.shape[0] == 0:
+        return np.eye(n_dims)
+    _, singular, Vt = np.linalg.svd(rows, full_matrices=True)
+    return Vt[int(np.count_nonzero(singular > 1e-10 * singular[0])):].T
 
 
 def project_onto_cone(X_aug, pattern, a):

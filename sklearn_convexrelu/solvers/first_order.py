@@ -38,6 +38,7 @@ import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
 from ..program.certificate import check_alpha_resolvable, dual_point, dual_vector
+from ..program.cones import face_span
 from ..program.operators import adjoint
 from ..program.penalty import GroupNormPenalty
 from ._cone_projection import ConeProjector
@@ -623,12 +624,7 @@ class FirstOrderSolver:
         key = np.packbits(face).tobytes()
         N = self._face_spans.get(key)
         if N is None:
-            rows = self.X_aug[face]
-            if rows.shape[0]:
-                _, singular, Vt = np.linalg.svd(rows, full_matrices=True)
-                N = Vt[int(np.count_nonzero(singular > 1e-10 * singular[0])):].T
-            else:
-                N = np.eye(self.X_aug.shape[1])
+            N = face_span(self.X_aug[face], self.X_aug.shape[1])
             if len(self._face_spans) >= _FACE_SPANS:
                 self._face_spans.clear()
             self._face_spans[key] = N
