@@ -11,6 +11,7 @@ from ..exceptions import OptimalSetWarning
 from ..network import TwoLayerReLUNetwork
 from ..program.certificate import dual_vector
 from ..program.cones import cone_kappas
+from ..program.penalty import GroupNormPenalty
 from ._atoms import Atoms, merge_directions
 from ._polytope import CoefficientPolytope
 from ._refinement import dual_analysis, refine_prediction, resolve_first_order, support_accuracy
@@ -618,7 +619,8 @@ class OptimalSet:
 
 
 def _convex_value(program, prediction, blocks):
-    return program.loss.value(prediction, program.Y, program.s) + program.alpha * float(np.linalg.norm(blocks, axis=2).sum())
+    """Objective (C-ReLU) of ``blocks`` (2, K, d, P) whose prediction is ``prediction``."""
+    return program.loss.value(prediction, program.Y, program.s) + GroupNormPenalty().value(program.alpha, blocks, axis=2)
 
 
 def _best_dual(program, arrangements, blocks, intercept, prediction, tol, force=False):

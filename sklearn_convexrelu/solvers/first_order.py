@@ -631,7 +631,8 @@ class FirstOrderSolver:
         return N
 
     def _merged_objective(self, Z, W, alpha):
-        return self.loss.value(Z, self.Y, self.s) + alpha * float(np.linalg.norm(W, axis=0).sum())
+        """Objective of the blocks ``W`` (d, B) whose prediction is ``Z``."""
+        return self.loss.value(Z, self.Y, self.s) + self.penalty.value(alpha, W, axis=0)
 
     def _predict_step(self, state, step_x):
         m, K = state.t.size, self.shape[0]
