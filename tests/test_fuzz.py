@@ -14,8 +14,10 @@ import functools
 import os
 import pickle
 import signal
+import tempfile
 import warnings
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,6 +25,7 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, reject, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from sklearn.base import clone  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
 from sklearn_convexrelu import ConvexReLUClassifier, ConvexReLURegressor  # noqa: E402
@@ -128,6 +131,19 @@ def _check_fit(estimator, X, y, weights, encoded):
     return first
 
 
+def _check_clone_memmap_and_threads(estimator, X, y, weights, tmp_path):
+    """A clone fitted on memory-mapped inputs with n_jobs=2 gives bitwise the same network."""
+    reference = _fit_quietly(clone(estimator), X, y, weights)
+    mapped = []
+    for name, array in (("X", X), ("y", y)):
+        path = tmp_path / f"{name}.npy"
+        np.save(path, array)
+        mapped.append(np.load(path, mmap_mode="r"))
+    other = _fit_quietly(clone(estimator).set_params(n_jobs=2), *mapped, weights)
+    assert other.objective_ == reference.objective_
+    np.testing.assert_array_equal(other.network_.output(X), reference.network_.output(X))
+
+
 @FUZZ
 @given(
     data=datasets(),
@@ -146,6 +162,9 @@ def test_regressor_properties(data, log_alpha, arrangements, solver, hidden_bias
     )
     reg = _check_fit(reg, X, y, weights, y)
     assert np.all(np.isfinite(reg.predict(X)))
+    if log_alpha % 2 == 0:  # on part of the examples (two more fits each)
+        with tempfile.TemporaryDirectory() as directory:
+            _check_clone_memmap_and_threads(reg, X, y, weights, Path(directory))
 
 
 @FUZZ
@@ -185,7 +204,10 @@ def test_optimal_set_properties(data, log_alpha):
     X, y, weights = data
     reg = _fit_quietly(ConvexReLURegressor(alpha=10.0**log_alpha, arrangements="exact", random_state=0), X, y, weights)
     optimal_set = reg.optimal_set_
-    for network in (optimal_set.min_norm_network(), optimal_set.sample(random_state=0)):
+    with warnings.catch_warnings():  # a set that does not describe its fit says so again (allowed)
+        warnings.simplefilter("ignore", ConvexReLUWarning)
+        networks = (optimal_set.min_norm_network(), optimal_set.sample(random_state=0))
+    for network in networks:
         assert np.all(np.isfinite(network.output(X)))
         value = network.objective(X.astype(float), y, reg.alpha, sample_weight=weights)
         assert np.isfinite(value)
@@ -196,7 +218,7 @@ def test_optimal_set_properties(data, log_alpha):
 @given(data=datasets(max_samples=8, max_features=2), log_alpha=st.integers(-3, 0))
 @_ends_within(120)
 def test_landscape_properties(data, log_alpha):
-    from sklearn_convexrelu.landscape import optimality_certificate, stationary_subproblem
+    from sklearn_convexrelu.landscape import optimality_certificate, path_to_global_minimum, stationary_subproblem
 
     X, y, weights = data
     X = X.astype(float)
@@ -208,11 +230,23 @@ def test_landscape_properties(data, log_alpha):
         warnings.simplefilter("ignore", ConvexReLUWarning)
         certificate = optimality_certificate(reg.network_, X, y, alpha, sample_weight=weights, arrangements="exact")
         stationary = stationary_subproblem(reg.network_, X, y, alpha, sample_weight=weights, arrangements="exact")
+        start = reg.network_.__class__(  # the fitted network perturbed: a path down to the optimum
+            reg.network_.hidden_weights * 1.1, reg.network_.hidden_bias, reg.network_.output_weights, reg.network_.output_bias,
+        )
+        path = path_to_global_minimum(
+            start, X, y, alpha, n_neurons=start.n_neurons + X.shape[0] + 2, sample_weight=weights, arrangements="exact",
+            n_points=10,
+        )
     np.testing.assert_array_equal(X, X0)
     np.testing.assert_array_equal(y, y0)
     # the certificate of the fitted network: its objective, a finite non-negative gap (SPEC §10.3)
     assert certificate.primal == pytest.approx(reg.objective_, rel=1e-8, abs=1e-300)
     assert np.isfinite(certificate.dual_gap) and certificate.dual_gap >= -1e-9 * max(abs(certificate.primal), 1e-300)
     assert certificate.lower_bound <= certificate.primal * (1 + 1e-12) + 1e-300
+    # the path never goes up and ends at the optimum (SPEC §6 (iii))
+    assert np.all(np.isfinite(path.objectives))
+    rise = np.diff(path.objectives)
+    assert np.all(rise <= 1e-9 * max(abs(path.objectives[0]), 1e-300)), (rise.max(), path.objectives, list(path.stages))
+    assert path.objectives[-1] == pytest.approx(path.optimum, rel=1e-6, abs=1e-12)
     assert stationary.network_objective == pytest.approx(reg.objective_, rel=1e-8, abs=1e-300)
     assert np.isfinite(stationary.gap)
