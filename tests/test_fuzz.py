@@ -245,8 +245,8 @@ def test_landscape_properties(data, log_alpha):
     assert certificate.lower_bound <= certificate.primal * (1 + 1e-12) + 1e-300
     # the path never goes up and ends at the optimum (SPEC §6 (iii))
     assert np.all(np.isfinite(path.objectives))
-    rise = np.diff(path.objectives)
-    assert np.all(rise <= 1e-9 * max(abs(path.objectives[0]), 1e-300)), (rise.max(), path.objectives, list(path.stages))
+    rise = np.diff(path.objectives)  # up to rounding (an objective of 0 rose by 6e-33 at one sample of weight)
+    assert np.all(rise <= 1e-9 * abs(path.objectives[0]) + 1e-15 * np.mean(y**2)), (rise.max(), list(path.stages))
     assert path.objectives[-1] == pytest.approx(path.optimum, rel=1e-6, abs=1e-12)
     assert stationary.network_objective == pytest.approx(reg.objective_, rel=1e-8, abs=1e-300)
     assert np.isfinite(stationary.gap)
