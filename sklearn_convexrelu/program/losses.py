@@ -54,8 +54,9 @@ class _Loss:
         raise NotImplementedError
 
     def _newton_direction(self, Z, Y, s):
-        """Gradient and Hessian of ``c ↦ value(Z + c)`` at ``c = 0``."""
-        raise NotImplementedError
+        """Gradient ``−Σ_k r_k`` and Hessian ``Σ_k H_k`` of ``c ↦ value(Z + c)`` at ``c = 0``, from the
+        residual and the per-sample Hessians (one formula for every loss)."""
+        return -self.residual(Z, Y, s).sum(axis=0), self.sample_hessians(Z, Y, s).sum(axis=0)
 
     def optimal_intercept(self, F, Y, s, max_iter=100):
         """Minimise ``c ↦ value(F + c)`` over the output intercept ``c`` of shape (n_outputs,).
@@ -158,8 +159,9 @@ class _BinaryLogLoss(_Loss):
         return s[:, None] * Y * expit(-Y * Z) / Z.shape[0]
 
     def sample_hessians(self, Z, Y, s):
-        p = expit(Y * Z)  # ∂²/∂z² log(1 + exp(−yz)) = σ(yz) σ(−yz)
-        return (s / Z.shape[0])[:, None, None] * (p * (1 - p))[:, :, None]
+        # ∂²/∂z² log(1 + exp(−yz)) = σ(yz) σ(−yz), both factors evaluated (p (1 − p) rounds to 0
+        # where the loss saturates on either side)
+        return (s / Z.shape[0])[:, None, None] * (expit(Y * Z) * expit(-Y * Z))[:, :, None]
 
     def dual(self, R, Y, s):
         # p_k = n y_k r_k / s_k must lie in [0, 1]; value*(−r) = Σ (s_k/n) [p log p + (1−p) log(1−p)]
@@ -174,13 +176,6 @@ class _BinaryLogLoss(_Loss):
         import cvxpy as cp
 
         return cp.sum(cp.multiply(s / Y.shape[0], cp.logistic(-cp.multiply(Y[:, 0], pred[:, 0]))))
-
-    def _newton_direction(self, Z, Y, s):
-        n = Z.shape[0]
-        sig = expit(-Y * Z)
-        grad = -np.sum(s[:, None] * Y * sig, axis=0) / n
-        hess = np.array([[np.sum(s * (sig * (1 - sig))[:, 0]) / n]])
-        return grad, hess
 
 
 class _SoftmaxCrossEntropy(_Loss):
@@ -216,13 +211,6 @@ class _SoftmaxCrossEntropy(_Loss):
 
         n = Y.shape[0]
         return (s @ cp.log_sum_exp(pred, axis=1) - cp.sum(cp.multiply(s[:, None] * Y, pred))) / n
-
-    def _newton_direction(self, Z, Y, s):
-        n = Z.shape[0]
-        P = softmax(Z, axis=1)
-        grad = np.sum(s[:, None] * (P - Y), axis=0) / n
-        hess = (np.diag(s @ P) - (s[:, None] * P).T @ P) / n
-        return grad, hess
 
 
 LOSSES = ("squared_error", "log_loss")
