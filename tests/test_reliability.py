@@ -326,16 +326,17 @@ def test_an_alpha_negligible_next_to_the_data_is_refused(hidden_bias, solver):
 
 
 def test_the_negligible_alpha_cut_is_where_the_message_says():
-    from sklearn_convexrelu.program.certificate import check_alpha_resolvable
+    from sklearn_convexrelu.program.certificate import check_alpha_resolvable, dual_vector
 
     rng = np.random.default_rng(0)
     X_aug, Y, s, loss = rng.standard_normal((40, 4)) * 1e15, rng.standard_normal((40, 2)), np.ones(40), get_loss("squared_error", 2)
+    R0 = dual_vector(loss, Y, s, np.zeros(Y.shape), fit_intercept=True)[2]
     with pytest.raises(ValueError, match="negligible") as error:
-        check_alpha_resolvable(X_aug, Y, s, loss, 1.0, fit_intercept=True)
+        check_alpha_resolvable(X_aug, R0, 1.0)
     smallest = float(str(error.value).rsplit("at least ", 1)[1].rstrip("."))
-    check_alpha_resolvable(X_aug, Y, s, loss, 1.001 * smallest, fit_intercept=True)
+    check_alpha_resolvable(X_aug, R0, 1.001 * smallest)
     with pytest.raises(ValueError, match="negligible"):
-        check_alpha_resolvable(X_aug, Y, s, loss, 0.999 * smallest, fit_intercept=True)
+        check_alpha_resolvable(X_aug, R0, 0.999 * smallest)
     # independent of the check: alpha_max over sampled patterns is below the bound it uses
     from sklearn_convexrelu._path import _alpha_max
     from sklearn_convexrelu.arrangements import sample_arrangements

@@ -12,8 +12,8 @@ __all__ = [
 ]
 
 # alpha below this fraction of the loss gradient's scale at the zero network is lost in rounding:
-# measured on 30 points, 3 features, hidden_bias=False (where X × s is alpha / s), fits stalled,
-# hung or returned NaN from alpha/alpha_max = 3e-15 down and certified at 3e-13 and above.
+# measured on 30 points, 3 features, hidden_bias=False (where X × s is alpha / s), classifier fits
+# stalled, hung or returned NaN from alpha/alpha_max = 3e-15 down and certified at 3e-13 and 3e-9.
 _NEGLIGIBLE_ALPHA = 100 * np.finfo(float).eps
 
 
@@ -165,7 +165,7 @@ def dual_vector(loss, Y, s, prediction, *, fit_intercept):
     return prediction, shift, loss.residual(prediction, Y, s)
 
 
-def check_alpha_resolvable(X_aug, Y, s, loss, alpha, *, fit_intercept):
+def check_alpha_resolvable(X_aug, R0, alpha):
     """Refuse an ``alpha`` that rounding cannot tell from zero next to the data's scale.
 
     ``alpha_max = max κ(r₀) ≤ max_k Σ_i |r₀_ik| ‖x̃_i‖`` at the dual vector ``r₀`` of the zero
@@ -177,18 +177,15 @@ def check_alpha_resolvable(X_aug, Y, s, loss, alpha, *, fit_intercept):
     Parameters
     ----------
     X_aug : ndarray of shape (n_samples, n_dims)
-    Y : ndarray of shape (n_samples, n_outputs)
-    s : ndarray of shape (n_samples,)
-    loss : loss object
+    R0 : ndarray of shape (n_samples, n_outputs)
+        The dual vector of the zero network (with its optimal intercept), from :func:`dual_vector`.
     alpha : float
-    fit_intercept : bool
 
     Raises
     ------
     ValueError
         If ``alpha`` is below ``100 · eps`` times the bound, with the smallest resolvable alpha.
     """
-    R0 = dual_vector(loss, Y, s, np.zeros(Y.shape), fit_intercept=fit_intercept)[2]
     bound = float(np.max(np.linalg.norm(X_aug, axis=1) @ np.abs(R0), initial=0.0))
     if alpha < _NEGLIGIBLE_ALPHA * bound:
         raise ValueError(

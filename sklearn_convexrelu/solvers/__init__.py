@@ -23,7 +23,7 @@ def _zero_if_optimal(X_aug, patterns, Y, s, loss, alpha, fit_intercept):
     K, d, P = Y.shape[1], X_aug.shape[1], patterns.shape[1]
     prediction, intercept, R0 = dual_vector(loss, Y, s, np.zeros(Y.shape), fit_intercept=fit_intercept)
     if P and np.linalg.norm(adjoint(X_aug, patterns, R0), axis=1).max() > alpha:
-        check_alpha_resolvable(X_aug, Y, s, loss, alpha, fit_intercept=fit_intercept)
+        check_alpha_resolvable(X_aug, R0, alpha)
         return None
     blocks = np.zeros((K, d, P))
     return SolveResult(

@@ -305,6 +305,7 @@ class FirstOrderSolver:
         self.n_atoms_added_ = 0
         self._merging = _MERGE
         self._face_spans = {}  # see _face_span
+        self._zero_dual = None  # r₀, see _solve
 
     def extend(self, patterns, generators=None):
         """Append patterns (columns) to the program; the current solution stays a warm start.
@@ -793,7 +794,9 @@ class FirstOrderSolver:
             return self._solve(alpha, tol, max_iter, init, warm_start, verbose)
 
     def _solve(self, alpha, tol, max_iter, init, warm_start, verbose):
-        check_alpha_resolvable(self.X_aug, self.Y, self.s, self.loss, alpha, fit_intercept=self.fit_intercept)
+        if self._zero_dual is None:  # the data's scale, the same for every alpha
+            self._zero_dual = dual_vector(self.loss, self.Y, self.s, np.zeros(self.Y.shape), fit_intercept=self.fit_intercept)[2]
+        check_alpha_resolvable(self.X_aug, self._zero_dual, alpha)
         started = time.perf_counter()
         self.n_atoms_added_ = 0
         ratio = self.scale_ratio
