@@ -148,7 +148,7 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
             )
         X_aug = augment(X_fit, self.hidden_bias)
         solver = resolve_solver(
-            self.solver, self.loss, X_aug.shape[0], arrangements.n_patterns, Y.shape[1], searched=mode == "search",
+            self.solver, loss, X_aug.shape[0], arrangements.n_patterns, Y.shape[1], searched=mode == "search",
         )
         if solver == "cvxpy":
             check_program_size(X_aug.shape[0], X_aug.shape[1], arrangements.n_patterns, Y.shape[1])

@@ -212,15 +212,16 @@ def _path_encoded(
         X, Y, sample_weight, arrangements=arrangements, n_arrangements=n_arrangements,
         max_arrangements=max_arrangements, hidden_bias=hidden_bias, random_state=random_state,
     )
+    loss = get_loss(loss, Y.shape[1])
     requested, size = solver, (X_aug.shape[0], X_aug.shape[1], arrangements.n_patterns, Y.shape[1])
     solver = resolve_solver(solver, loss, X_aug.shape[0], arrangements.n_patterns, Y.shape[1])
     if solver == "cvxpy":
         check_program_size(*size)
-    # solver="auto" on the squared loss: the first-order solver, warm-started along the grid, with
+    # solver="auto" on a quadratic loss: the first-order solver, warm-started along the grid, with
     # cvxpy as the fallback of the points it does not certify to tol (when its program fits in memory)
     n, _, P, K = size
     reference_fallback = (
-        requested == "auto" and solver == "first_order" and loss == "squared_error"
+        requested == "auto" and solver == "first_order" and loss.is_quadratic
         and 2 * n * P * K <= _FALLBACK_CVXPY_ROWS
     )
     if reference_fallback:
@@ -228,7 +229,6 @@ def _path_encoded(
             check_program_size(*size)
         except ValueError:
             reference_fallback = False
-    loss = get_loss(loss, Y.shape[1])
     alpha_max = _alpha_max(X_aug, arrangements.patterns, Y_fit, s, loss, fit_intercept)
     alphas = _alpha_grid(alpha_max, alphas, eps) if isinstance(alphas, Integral) else _check_alphas(alphas)
     common = dict(fit_intercept=fit_intercept, hidden_bias=arrangements.hidden_bias, tol=tol)

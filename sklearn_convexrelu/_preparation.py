@@ -285,11 +285,13 @@ def build_arrangements(X, mode, *, hidden_bias, n_arrangements, random_state):
 def resolve_solver(solver, loss, n_samples, n_patterns, n_outputs, *, searched=False):
     """The solver ``"auto"`` stands for (any other value is returned unchanged).
 
-    cvxpy (the reference, interior point) for the squared loss on programs with at most
+    ``loss`` is the loss object (:func:`~sklearn_convexrelu.program.get_loss`); the rule asks it
+    whether it is quadratic (a second-order cone program for cvxpy), not for its name.
+    cvxpy (the reference, interior point) for a quadratic loss on programs with at most
     ``_AUTO_CVXPY_ROWS`` = 8,000 cone rows ``2 · n · P · K``, where it is the faster of the two;
     the first-order solver for larger programs (measured faster from about 10,000 rows, 4 to 50
     times at 2·10⁴–2·10⁵ rows, with objectives within ``tol``: see the comment on
-    ``_AUTO_CVXPY_ROWS``), for ``log_loss`` (Clarabel's exponential cones are inaccurate at small
+    ``_AUTO_CVXPY_ROWS``), for the other losses (``log_loss``: Clarabel's exponential cones are inaccurate at small
     ``alpha``), after a pattern search, whose first-order solver already holds the solution to
     ``tol`` (one certifying pass), and when neither Clarabel nor SCS is installed. A regularisation
     path uses the same rule; there the first-order solver is also warm-started from the previous
@@ -300,7 +302,7 @@ def resolve_solver(solver, loss, n_samples, n_patterns, n_outputs, *, searched=F
     if searched:
         return "first_order"
     small = 2 * n_samples * n_patterns * n_outputs <= _AUTO_CVXPY_ROWS
-    if not (small and loss == "squared_error"):
+    if not (small and loss.is_quadratic):
         return "first_order"
     from .solvers.cvxpy_solver import available_conic_solvers
 
