@@ -500,7 +500,7 @@ def blocks_to_network(blocks, signs, intercept, *, hidden_bias, outputs=None, pe
     if not penalty.penalize_hidden_bias and m:
         if X_aug is None:
             raise ValueError("An unpenalised hidden bias needs the data X_aug to place the bias.")
-        slack = np.maximum(np.min(X_aug @ blocks.T, axis=0), 0.0)
+        slack = penalty.bias_slack(X_aug, blocks)
         blocks[:, -1] -= slack
         np.add.at(intercept, outputs, signs * slack)
     hidden, root = penalty.balanced_neurons(blocks, zero_rtol)

@@ -114,3 +114,49 @@ def test_convex_solution_to_network_is_blocks_to_network():
 def test_unpenalised_bias_needs_the_data():
     with pytest.raises(ValueError, match="X_aug"):
         blocks_to_network(np.ones((1, 3)), [1.0], [0.0], hidden_bias=True, penalty=GroupNormPenalty(False))
+
+
+@pytest.mark.parametrize("penalize_hidden_bias", [True, False])
+@pytest.mark.parametrize("loss_name, n_outputs", [("squared_error", 1), ("squared_error", 2), ("log_loss", 1), ("log_loss", 3)])
+def test_subspace_newton_system_matches_finite_differences(penalize_hidden_bias, loss_name, n_outputs):
+    # The one Newton system of the direction polish and the optimal set's refinement: the objective
+    # L(Σ_b σ_b D_b X̃ (w_b⁰ + N_b z_b) + c) + alpha Σ_b ‖P w_b‖, differentiated by central differences.
+    from sklearn_convexrelu.program.losses import get_loss
+    from sklearn_convexrelu.solvers._subspace_newton import subspace_gradient, subspace_hessian
+
+    _, X_aug, patterns, rng = _data(n=9, p=3, seed=2)
+    n, d = X_aug.shape
+    loss = get_loss(loss_name, n_outputs)
+    Y = rng.standard_normal((n, n_outputs)) if loss_name == "squared_error" else None
+    if loss_name == "log_loss":
+        labels = rng.integers(0, max(n_outputs, 2), n)
+        Y = np.where(labels == 0, 1.0, -1.0)[:, None] if n_outputs == 1 else np.eye(n_outputs)[labels]
+    s = rng.uniform(0.5, 1.5, n)
+    s *= n / s.sum()
+    penalty, alpha = GroupNormPenalty(penalize_hidden_bias), 0.3
+    blocks = [(0, 1.0, 0), (3, -1.0, n_outputs - 1), (5, 1.0, 0)]  # (pattern, sign, output)
+    W0 = rng.standard_normal((d, len(blocks)))
+    spans = np.hstack([np.linalg.qr(rng.standard_normal((d, 2)))[0] for _ in blocks])
+    owner = np.repeat(np.arange(len(blocks)), 2)
+    fits = np.hstack([sign * patterns[:, [i]] * (X_aug @ spans[:, 2 * b:2 * b + 2]) for b, (i, sign, _) in enumerate(blocks)])
+    outputs = np.repeat([k for _, _, k in blocks], 2)
+    base = sum(sign * patterns[:, i] * (X_aug @ W0[:, b]) * np.eye(n_outputs)[k][:, None] for b, (i, sign, k) in enumerate(blocks)).T
+
+    def objective(x):
+        z, c = x[:owner.size], x[owner.size:]
+        W = W0 + np.stack([spans[:, owner == b] @ z[owner == b] for b in range(len(blocks))], axis=1)
+        Z = base + fits @ (z[:, None] * np.eye(n_outputs)[outputs]) + c
+        return loss.value(Z, Y, s) + penalty.value(alpha, W, axis=0), Z, W
+
+    def gradient(x):
+        _, Z, W = objective(x)
+        return subspace_gradient(loss, penalty, alpha, Y, s, Z, fits, outputs, W, spans, owner, True)
+
+    x = 0.1 * rng.standard_normal(owner.size + n_outputs)
+    h = 1e-6
+    numeric = np.array([(objective(x + h * e)[0] - objective(x - h * e)[0]) / (2 * h) for e in np.eye(x.size)])
+    assert np.allclose(gradient(x), numeric, rtol=1e-6, atol=1e-8)
+    _, Z, W = objective(x)
+    H = subspace_hessian(loss, penalty, alpha, Y, s, Z, fits, outputs, W, spans, owner, True)
+    numeric = np.array([(gradient(x + h * e) - gradient(x - h * e)) / (2 * h) for e in np.eye(x.size)])
+    assert np.allclose(H, numeric, rtol=1e-5, atol=1e-7)

@@ -282,9 +282,7 @@ def _balance(problem, network, ts, recorder):
     a = network.output_weights[:, 0]
     c = network.output_bias[0]
     P = problem.n_penalized
-    slack = np.zeros(len(a))
-    if problem.hidden_bias and not problem.penalty.penalize_hidden_bias:
-        slack = np.maximum(np.min(problem.X_aug @ W.T, axis=0), 0.0)
+    slack = problem.penalty.bias_slack(problem.X_aug, W)  # moved to the intercept, as blocks_to_network does
     shifted = W.copy()
     shifted[:, -1] -= slack
     norms = np.linalg.norm(shifted[:, :P], axis=1)

@@ -21,6 +21,8 @@ from scipy.linalg import cho_factor, cho_solve
 
 from ..program.cones import _cone_rows, cone_kappas, face_span, project_onto_cones
 from ..program.operators import adjoint
+from ..program.penalty import GroupNormPenalty
+from ..solvers._subspace_newton import subspace_gradient, subspace_hessian
 from ..solvers.first_order import FirstOrderSolver
 from ..solvers.polish import convex_objective
 from ._atoms import merge_directions
@@ -83,68 +85,79 @@ def _damped_solve(H, g):
         return np.linalg.lstsq(H, g, rcond=1e-9)[0]
 
 
-def _newton_group_lasso(J, groups, cones, free, x, loss, Y, s, alpha):
-    """Minimise ``value(J x) + alpha Σ_g ‖x_g‖`` subject to ``cones[g] @ x_g ≥ 0``, from ``x``.
+def _newton_group_lasso(fits, outputs, spans, owner, cones, x, c, loss, Y, s, alpha, fit_intercept):
+    """Minimise ``value(Z) + alpha Σ_g ‖x_g‖`` subject to ``cones[g] @ x_g ≥ 0``, from ``(x, c)``.
 
-    Damped Newton steps on the nonzero groups and the unpenalised columns ``free`` (a boolean
-    mask; the other columns stay zero). ``J`` has shape (n, K, N); ``groups`` lists the column
-    indices of the penalised groups, ``cones`` their constraints (a ratio test keeps them
-    satisfied). A small group
-    whose Newton step would carry it through zero is set to zero and left out (an active-set
-    guess, verified by the caller). The optimal set is not a point in general, so the Newton system
-    is damped.
+    ``Z = Σ_j fits_j x_j e_{outputs[j]} + c``: group ``g`` holds the columns ``owner == g``,
+    coordinates of the block ``spans_g x_g`` in an orthonormal basis of its face
+    (:mod:`~sklearn_convexrelu.solvers._subspace_newton` gives the Newton system). Damped Newton
+    steps on the nonzero groups and the intercept (a ratio test keeps the groups in their cones);
+    a small group whose step would carry it through zero is set to zero and left out (an
+    active-set guess, verified by the caller). The optimal set is not a point in general, so the
+    Newton system is damped.
+
+    Returns
+    -------
+    x : ndarray of shape (n_columns,)
+    c : ndarray of shape (n_outputs,)
     """
-    n, K, N = J.shape
-    flat = J.reshape(n * K, N)
-    groups, cones = list(groups), list(cones)
+    K = Y.shape[1]
+    penalty = GroupNormPenalty()
+    system = (loss, penalty, alpha, Y, s)
+    weights = np.eye(K)[outputs]  # (n_columns, K)
+    x, c = x.copy(), np.array(c, dtype=float)
+    live = np.array([np.any(x[owner == g]) for g in range(len(cones))], dtype=bool)
 
-    def objective(z):
-        return loss.value((flat @ z).reshape(n, K), Y, s) + alpha * sum(np.linalg.norm(z[g]) for g in groups)
+    def blocks(x):
+        W = np.zeros((spans.shape[0], live.size))
+        np.add.at(W.T, owner, (spans * x).T)
+        return W
 
-    current = objective(x)
+    def objective(x, c):
+        Z = fits @ (x[:, None] * weights) + c
+        return loss.value(Z, Y, s) + penalty.value(alpha, blocks(x), axis=0), Z
+
+    current, Z = objective(x, c)
     for _ in range(_NEWTON_MAX_ITER):
-        active = free.copy()
-        for g in groups:
-            active[g] = True
-        Z = (flat @ x).reshape(n, K)
-        grad = -flat.T @ loss.residual(Z, Y, s).ravel()
-        hess = np.einsum("nam,nab,nbq->mq", J, loss.sample_hessians(Z, Y, s), J, optimize=True)
-        for g in groups:
-            norm = np.linalg.norm(x[g])
-            unit = x[g] / norm
-            grad[g] += alpha * unit
-            hess[np.ix_(g, g)] += alpha * (np.eye(g.size) - np.outer(unit, unit)) / norm
-        step = np.zeros(N)
-        step[active] = -_damped_solve(hess[np.ix_(active, active)], grad[active])
-        largest = max(np.linalg.norm(x[g]) for g in groups) if groups else 0.0
-        through_zero = [
-            x[g] @ (x[g] + step[g]) <= 0 and np.linalg.norm(x[g]) <= _SMALL_RTOL * largest for g in groups
-        ]
-        if any(through_zero):
-            groups, cones = _drop_groups(x, groups, cones, through_zero)
-            current = objective(x)
+        if not (live.any() or fit_intercept):
+            break
+        columns = live[owner]
+        groups = np.flatnonzero(live)
+        local = np.searchsorted(groups, owner[columns])  # owner among the live groups
+        W = blocks(x)[:, live]
+        args = (Z, fits[:, columns], outputs[columns], W, spans[:, columns], local, fit_intercept)
+        grad = subspace_gradient(*system, *args)
+        step_active = -_damped_solve(subspace_hessian(*system, *args), grad)
+        step = np.zeros_like(x)
+        step[columns] = step_active[: local.size]
+        step_c = step_active[local.size:] if fit_intercept else np.zeros(K)
+        sizes = np.linalg.norm(W, axis=0)
+        largest = float(sizes.max(initial=0.0))
+        through_zero = np.array([
+            x[owner == g] @ (x[owner == g] + step[owner == g]) <= 0 and size <= _SMALL_RTOL * largest
+            for g, size in zip(groups, sizes)
+        ], dtype=bool)
+        if through_zero.any():
+            x[np.isin(owner, groups[through_zero])] = 0.0
+            live[groups[through_zero]] = False
+            current, Z = objective(x, c)
             continue
-        decrement = -grad @ step
+        decrement = -grad @ step_active
         if not decrement > _NEWTON_RTOL * max(abs(current), _TINY):
             break
-        ratios = [(C @ x[g]) / -(C @ step[g]) for g, C in zip(groups, cones)]
+        ratios = [(cones[g] @ x[owner == g]) / -(cones[g] @ step[owner == g]) for g in groups]
         t_max = min([1.0] + [float(np.min(r[np.isfinite(r) & (r >= 0)], initial=1.0)) for r in ratios])
-        for t in t_max * 0.5 ** np.arange(40):
-            value = objective(x + t * step)
-            if value <= current - 1e-4 * t * decrement:
+        for length in t_max * 0.5 ** np.arange(40):
+            value, candidate = objective(x + length * step, c + length * step_c)
+            if value <= current - 1e-4 * length * decrement:
                 break
         else:
             break
-        x, current = x + t * step, value
-        groups, cones = _drop_groups(x, groups, cones, [not np.any(x[g]) for g in groups])  # at the apex
-    return x
-
-
-def _drop_groups(x, groups, cones, gone):
-    """Set the groups flagged in ``gone`` to zero and leave them out of ``groups`` and ``cones``."""
-    for g in (g for g, flag in zip(groups, gone) if flag):
-        x[g] = 0.0
-    return [g for g, flag in zip(groups, gone) if not flag], [C for C, flag in zip(cones, gone) if not flag]
+        x, c, current, Z = x + length * step, c + length * step_c, value, candidate
+        apex = groups[[not np.any(x[owner == g]) for g in groups]]
+        x[np.isin(owner, apex)] = 0.0
+        live[apex] = False
+    return x, c
 
 
 def refine_prediction(X_aug, patterns, Y, s, loss, alpha, blocks, intercept, fit_intercept, R, accuracy):
@@ -165,7 +178,7 @@ def refine_prediction(X_aug, patterns, Y, s, loss, alpha, blocks, intercept, fit
     side, out, pat = np.nonzero(norms > _SUPPORT_RTOL * norms.max(initial=0.0))
     if side.size == 0:
         return None
-    n, K = Y.shape
+    K = Y.shape[1]
     duals = _block_duals(X_aug, patterns, R, side, out, pat)
     units = duals / np.maximum(np.linalg.norm(duals, axis=1, keepdims=True), _TINY)
     labels = merge_directions(units, np.column_stack([side, out]), TIGHT_FACTOR * accuracy)
@@ -175,34 +188,26 @@ def refine_prediction(X_aug, patterns, Y, s, loss, alpha, blocks, intercept, fit
     if not np.all(np.any(duals[heads], axis=1)):
         return None  # a block on a cone whose dual direction is zero: far from optimal
     bases = [_face_basis(X_aug, patterns[:, pat[h]], duals[h]) for h in heads]
-    offsets = np.cumsum([0] + [B.shape[1] for B in bases])
-    n_unknowns = offsets[-1] + (K if fit_intercept else 0)
-    if n_unknowns > REFINE_MAX_UNKNOWNS:
+    if sum(B.shape[1] for B in bases) + (K if fit_intercept else 0) > REFINE_MAX_UNKNOWNS:
         return None
-    J = np.zeros((n, K, n_unknowns))
-    x = np.zeros(n_unknowns)
-    groups, cones = [], []
-    for g, (h, group, B) in enumerate(zip(heads, members, bases)):
-        cols = np.arange(offsets[g], offsets[g + 1])
-        J[:, out[h], cols] = (1 - 2 * side[h]) * (patterns[:, pat[h], None] * X_aug) @ B
-        x[cols] = B.T @ units[h] * size[group].sum()  # the dual direction: in the cone, on the face
+    spans = np.concatenate(bases, axis=1)  # (d, n_columns)
+    owner = np.repeat(np.arange(heads.size), [B.shape[1] for B in bases])
+    fits = (1 - 2 * side[heads[owner]]) * (patterns[:, pat[heads[owner]]] * (X_aug @ spans))  # σ D X̃ N
+    x = np.concatenate([B.T @ units[h] * size[group].sum() for h, group, B in zip(heads, members, bases)])  # on the face
+    cones = []
+    for h, B in zip(heads, bases):
         A = _cone_rows(X_aug, patterns[:, pat[h]]) @ B  # the face's own constraints vanish
-        if np.any(x[cols]):
-            groups.append(cols)
-            cones.append(A[np.any(np.abs(A) > 1e-12 * np.abs(A).max(initial=0.0), axis=1)])
-    if fit_intercept:
-        J[:, np.arange(K), offsets[-1] + np.arange(K)] = 1.0
-        x[offsets[-1]:] = intercept
-    free = np.arange(J.shape[2]) >= offsets[-1]  # the output intercepts
-    x = _newton_group_lasso(J, groups, cones, free, x, loss, Y, s, alpha)
+        cones.append(A[np.any(np.abs(A) > 1e-12 * np.abs(A).max(initial=0.0), axis=1)])
+    c = intercept if fit_intercept else np.zeros(K)
+    x, c = _newton_group_lasso(fits, out[heads[owner]], spans, owner, cones, x, c, loss, Y, s, alpha, fit_intercept)
     refined = np.zeros_like(blocks)
     for g, (h, B) in enumerate(zip(heads, bases)):
-        v = B @ x[offsets[g]:offsets[g + 1]]
+        v = B @ x[owner == g]
         A = _cone_rows(X_aug, patterns[:, pat[h]])
         if np.any(A @ v < -1e-9 * np.linalg.norm(A, axis=1) * np.linalg.norm(v)):
             return None
         refined[side[h], out[h], :, pat[h]] = v
-    return np.einsum("nkm,m->nk", J, x), refined
+    return fits @ (x[:, None] * np.eye(K)[out[heads[owner]]]) + c, refined
 
 
 def _block_duals(X_aug, patterns, R, side, out, pat):

@@ -113,6 +113,51 @@ class GroupNormPenalty:
         """
         return alpha * float(sum(self.norms(b, axis=axis).sum() for b in blocks))
 
+    def subspace_gradient(self, alpha, W, spans, owner):
+        """Gradient of ``alpha Σ_b ‖P w_b‖`` in subspace coordinates ``z``, ``w_b = w_b⁰ + N_b z_b``.
+
+        Parameters
+        ----------
+        alpha : float
+        W : ndarray of shape (n_dims, n_blocks)
+            The blocks, each with ``P w_b ≠ 0`` (the penalty is smooth there).
+        spans : ndarray of shape (n_dims, n_columns)
+            The columns of every ``N_b``, side by side.
+        owner : ndarray of shape (n_columns,)
+            The block of each column.
+
+        Returns
+        -------
+        ndarray of shape (n_columns,)
+            ``alpha N_bᵀ P w_b / ‖P w_b‖``.
+        """
+        unit = W * self.mask(W.shape[0])[:, None]
+        return alpha * np.einsum("dj,dj->j", spans, unit[:, owner]) / np.linalg.norm(unit, axis=0)[owner]
+
+    def subspace_hessian(self, alpha, W, spans, owner):
+        """Hessian of ``alpha Σ_b ‖P w_b‖`` in the coordinates of :meth:`subspace_gradient`.
+
+        ``alpha N_bᵀ (P − ŵ ŵᵀ) N_b / ‖P w_b‖`` per block with ``ŵ = P w_b / ‖P w_b‖``; zero across
+        blocks. The columns of each ``N_b`` are orthonormal (``N_bᵀ N_b = I``).
+
+        Parameters
+        ----------
+        alpha : float
+        W : ndarray of shape (n_dims, n_blocks)
+        spans : ndarray of shape (n_dims, n_columns)
+        owner : ndarray of shape (n_columns,)
+
+        Returns
+        -------
+        ndarray of shape (n_columns, n_columns)
+        """
+        mask = self.mask(W.shape[0])
+        norms = np.linalg.norm(W * mask[:, None], axis=0)
+        v = np.einsum("dj,dj->j", spans, (W * mask[:, None])[:, owner]) / norms[owner]  # N_bᵀ ŵ
+        same = owner[:, None] == owner[None, :]
+        inner = np.eye(owner.size) if self.penalize_hidden_bias else same * ((spans * mask[:, None]).T @ spans)
+        return (alpha / norms[owner])[:, None] * (same * -np.outer(v, v) + inner)
+
     def cvxpy_value(self, B):
         """cvxpy expression ``Σ_b ‖P b‖`` of the columns of a variable.
 
@@ -155,6 +200,28 @@ class GroupNormPenalty:
         if self.penalize_hidden_bias:
             return cone_kappas(X_aug, patterns, R, threshold, bound_only=bound_only)
         return bias_free_kappas(X_aug, patterns, R, threshold)
+
+    def bias_slack(self, X_aug, blocks):
+        """The part of each block's unpenalised bias that is a constant on the data (SPEC §3.1).
+
+        A block active on every sample of ``X_aug`` keeps its prediction up to the constant
+        ``min_k x̃_kᵀb`` when that much is taken off its bias; with the bias unpenalised this
+        changes neither the penalty nor (with the constant moved to the output intercept) the
+        prediction. Zero for every block when the bias is penalised.
+
+        Parameters
+        ----------
+        X_aug : ndarray of shape (n_samples, n_dims)
+        blocks : ndarray of shape (n_blocks, n_dims)
+
+        Returns
+        -------
+        ndarray of shape (n_blocks,)
+            ``max(min_k x̃_kᵀb, 0)``, or zeros.
+        """
+        if self.penalize_hidden_bias or blocks.shape[0] == 0:
+            return np.zeros(blocks.shape[0])
+        return np.maximum(np.min(X_aug @ blocks.T, axis=0), 0.0)
 
     def balanced_neurons(self, blocks, zero_rtol=0.0):
         """The scaling of SPEC §3.1: hidden weights ``b/√‖P b‖`` and output magnitudes ``√‖P b‖``.

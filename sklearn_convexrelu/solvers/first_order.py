@@ -43,6 +43,7 @@ from ..program.operators import adjoint
 from ..program.penalty import GroupNormPenalty
 from ._cone_projection import ConeProjector
 from ._result import SolveResult
+from ._subspace_newton import fit_hessian, subspace_gradient, subspace_hessian
 from ._threads import blas_threads
 
 __all__ = ["FirstOrderSolver", "solve_first_order"]
@@ -415,30 +416,12 @@ class FirstOrderSolver:
         return state.fits @ weights + state.c
 
     def _hessian(self, state, W):
-        """Hessian of ``L(F t + c)`` in ``x = (t, c)`` for per-sample curvatures ``W`` (n, K, K)."""
-        m, K = state.t.size, self.shape[0]
-        outputs = self._decode(state.keys)[1]
-        size = m + (K if self.fit_intercept else 0)
-        H = np.zeros((size, size))
-        by_output = [np.flatnonzero(outputs == k) for k in range(K)]
-        # a quadratic loss with W = w I (the squared loss): the cached Gram matrix (its w never
-        # changes), zero across outputs
-        cached = self.loss.is_quadratic and np.array_equal(W, W[:, :1, :1] * np.eye(K))
-        if cached:
-            np.multiply(state.weighted_gram(W[:, 0, 0]), outputs[:, None] == outputs[None, :], out=H[:m, :m])
-        for k, rows in enumerate(by_output):
-            for l, cols in enumerate(by_output[k:], start=k):  # W is symmetric in (k, l): half the products
-                if rows.size and cols.size and not cached:
-                    block = state.fits[:, rows].T @ (W[:, k, l][:, None] * state.fits[:, cols])
-                    H[np.ix_(rows, cols)] = block
-                    if l > k:
-                        H[np.ix_(cols, rows)] = block.T
-            if self.fit_intercept and rows.size:
-                H[rows, m:] = state.fits[:, rows].T @ W[:, k, :]
-                H[m:, rows] = H[rows, m:].T
-        if self.fit_intercept:
-            H[m:, m:] = W.sum(axis=0)
-        H[np.diag_indices(size)] += _RIDGE * np.maximum(np.abs(np.diag(H)), np.finfo(float).tiny)  # scale-free
+        """Hessian of ``L(F t + c)`` in ``x = (t, c)`` for per-sample curvatures ``W`` (n, K, K), with
+        the ridge ``_RIDGE``; a quadratic loss reuses the working set's cached Gram matrix (its
+        curvature never changes)."""
+        gram = state.weighted_gram(W[:, 0, 0]) if self.loss.is_quadratic else None
+        H = fit_hessian(state.fits, self._decode(state.keys)[1], W, self.fit_intercept, gram)
+        H[np.diag_indices(H.shape[0])] += _RIDGE * np.maximum(np.abs(np.diag(H)), np.finfo(float).tiny)  # scale-free
         return H
 
     def _objective(self, Z, t, alpha):
@@ -554,24 +537,18 @@ class FirstOrderSolver:
         # Jacobian of the prediction in z: column j of block b is σ_b D_b X̃ N_b[:, j] (output k_b)
         spans = np.concatenate(bases, axis=1)  # (d, n_columns)
         J = (self.X_aug @ spans) * (sigma[owner] * mask[:, owner])
-        fake = _WorkingSet(np.zeros((d, owner.size)), state.keys[active][owner], J, np.zeros(owner.size), state.c)
         Z = self._predict(state)
         c = state.c.copy()
         current = self._merged_objective(Z, W0, alpha)
+        # the group lasso in (z, c): the one Newton system of :mod:`._subspace_newton`
+        system = (self.loss, self.penalty, alpha, self.Y, self.s)
+        columns = (J, outputs[owner])
 
         def gradient_at(Z, W):
-            R = self.loss.residual(Z, self.Y, self.s)
-            g = -(J.T @ R)[np.arange(owner.size), outputs[owner]]
-            g += alpha * np.einsum("dj,dj->j", spans, W[:, owner]) / np.linalg.norm(W, axis=0)[owner]  # N_bᵀ ŵ_b
-            return np.r_[g, -R.sum(axis=0)] if self.fit_intercept else g
+            return subspace_gradient(*system, Z, *columns, W, spans, owner, self.fit_intercept)
 
         g = gradient_at(Z, W0)
-        H = self._hessian(fake, self.loss.sample_hessians(Z, self.Y, self.s))
-        # Hessian of alpha ‖w_b‖ in z_b: alpha (I − vvᵀ) / ‖w_b‖ with v = N_bᵀ ŵ_b (N_b orthonormal)
-        v = np.einsum("dj,dj->j", spans, W0[:, owner]) / norms[owner]
-        same = owner[:, None] == owner[None, :]
-        curvature = (alpha / norms[owner])[:, None] * (same * -np.outer(v, v) + np.eye(owner.size))
-        H[: owner.size, : owner.size] += curvature
+        H = subspace_hessian(*system, Z, *columns, W0, spans, owner, self.fit_intercept, ridge=_RIDGE)
         try:
             step = -cho_solve(cho_factor(H, check_finite=False), g, check_finite=False)
         except LinAlgError:
