@@ -17,16 +17,13 @@ from ..arrangements import Arrangements
 from ..network import TwoLayerReLUNetwork
 from ..network import blocks_to_network as _blocks_to_network
 from ..program.losses import encode_targets, get_loss
+from .._tolerances import LANDSCAPE_SLACK_RTOL, NEURON_ZERO_RTOL
 from ..program.certificate import program_dual_point
 from ..program.operators import forward
 from ..program.penalty import GroupNormPenalty
 from ..solvers import CvxpyProgram, FirstOrderSolver
 from ..solvers.polish import convex_objective, polish
 
-# Blocks whose penalised norm is below this fraction of the largest are zero neurons.
-_ZERO_BLOCK_RTOL = 1e-12
-# A dual constraint with κ < (1 − _SLACK_RTOL) alpha at the computed optimum is slack.
-_SLACK_RTOL = 1e-4
 
 
 @dataclass(frozen=True, eq=False)
@@ -347,7 +344,7 @@ def blocks_to_network(problem, blocks, signs, intercept, outputs=None):
     """Balanced network with one neuron per block (SPEC §3.1), zero neurons for zero blocks.
 
     :func:`sklearn_convexrelu.network.blocks_to_network` with the problem's data, penalty and
-    hidden bias; blocks below ``_ZERO_BLOCK_RTOL`` (relative) are zero neurons.
+    hidden bias; blocks below ``NEURON_ZERO_RTOL`` (relative) are zero neurons.
 
     Parameters
     ----------
@@ -365,7 +362,7 @@ def blocks_to_network(problem, blocks, signs, intercept, outputs=None):
     """
     return _blocks_to_network(
         blocks, signs, intercept, hidden_bias=problem.hidden_bias, outputs=outputs, penalty=problem.penalty,
-        X_aug=problem.X_aug, zero_rtol=_ZERO_BLOCK_RTOL,
+        X_aug=problem.X_aug, zero_rtol=NEURON_ZERO_RTOL,
     )
 
 
@@ -489,7 +486,7 @@ def solve_optimum(problem, arrangements, *, tol=1e-8, max_iter=1000, solver="aut
     stacked, c, objective, prediction = _polished(problem, patterns, np.stack([raw.blocks_pos, raw.blocks_neg]), raw.intercept)
     # blocks on constraints that are not tight at the dual optimum are zero at the exact optimum
     # (complementary slackness): drop the solver's residue there unless that costs objective
-    level = problem.alpha * (1 - _SLACK_RTOL)
+    level = problem.alpha * (1 - LANDSCAPE_SLACK_RTOL)
     kappas = problem.dual_point(patterns, prediction, threshold=level).scan[0]  # (K, P, 2)
     tight = np.moveaxis(kappas >= level, -1, 0)[:, :, None, :]  # (2, K, 1, P)
     cleaned = _polished(problem, patterns, np.where(tight, stacked, 0.0), c)

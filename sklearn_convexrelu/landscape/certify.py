@@ -7,7 +7,7 @@ import numpy as np
 from ..arrangements import Arrangements
 from ..network import TwoLayerReLUNetwork
 from ..program.certificate import Certificate, describe_coverage
-from ..optimal_set._tolerances import ACCURACY_FLOOR, REFINE_GAP_FACTOR
+from .._tolerances import ACCURACY_FLOOR, REFINE_GAP_FACTOR
 from ._problem import dual_predictions, get_arrangements, own_patterns, resolve, with_patterns
 from .._sklearn_compat import validate_params
 from ._params import NETWORK_CONSTRAINTS

@@ -38,7 +38,7 @@ import scipy.linalg
 
 from ..network import TwoLayerReLUNetwork
 from ..optimal_set import Atoms
-from ..optimal_set._tolerances import PIVOT_RTOL, RANK_RTOL, SAME_ATOM_ATOL
+from .._tolerances import PIVOT_RTOL, RANK_RTOL, SAME_ATOM_ATOL
 from ._problem import blocks_to_network, get_arrangements, neuron_blocks, resolve, solve_optimum, with_patterns
 from .._sklearn_compat import validate_params
 from ._params import COUNT, NETWORK_CONSTRAINTS

@@ -11,7 +11,7 @@ from .._nnls import nnls
 from ..network import TwoLayerReLUNetwork
 from .nonconvex import _train_batch
 from ..optimal_set import Atoms, merge_directions
-from ..optimal_set._tolerances import LANDSCAPE_TIGHT_RTOL, RANK_RTOL
+from .._tolerances import LANDSCAPE_TIGHT_RTOL, RANK_RTOL, WIDTH_FIT_RTOL, WIDTH_OPTIMAL_RTOL
 from .path import _from_blocks, _lifted, _prune
 from ._problem import blocks_to_network, data_problem, get_arrangements, restricted_optimum, solve_optimum
 from .._sklearn_compat import Interval, validate_params
@@ -19,11 +19,6 @@ from ._params import COUNT, DATA_CONSTRAINTS, POSITIVE, TRAINING_CONSTRAINTS
 
 __all__ = ["GradientDescentExperiment", "WidthReport", "gradient_descent_experiment", "no_spurious_valleys_width"]
 
-# Supports whose best fit of the optimal prediction misses it by more than this fraction are not
-# solved for (the tight directions carry the solver's error, so the fit is not exact).
-_FIT_RTOL = 1e-3
-# A network within this relative distance of the computed optimum is optimal (solver accuracy).
-_OPTIMAL_RTOL = 1e-7
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,7 +116,7 @@ def _smallest_support(problem, atoms, target, max_size, max_subsets, optimal_net
     """Smallest set of atoms on which an optimal network exists.
 
     Supports whose atoms fit ``target`` (the centred optimal prediction) by non-negative least
-    squares up to ``_FIT_RTOL`` go to ``optimal_network(support)``, which returns an optimal
+    squares up to ``WIDTH_FIT_RTOL`` go to ``optimal_network(support)``, which returns an optimal
     network on them or ``None``.
 
     Returns
@@ -137,7 +132,7 @@ def _smallest_support(problem, atoms, target, max_size, max_subsets, optimal_net
             tried += 1
             if tried > max_subsets:
                 return None, False
-            if size == 0 or nnls(fits[:, support], target)[1] <= _FIT_RTOL * np.linalg.norm(target):
+            if size == 0 or nnls(fits[:, support], target)[1] <= WIDTH_FIT_RTOL * np.linalg.norm(target):
                 network = optimal_network(support)
                 if network is not None:
                     return network, True
@@ -258,7 +253,7 @@ def no_spurious_valleys_width(
             else:
                 patterns = problem.X_aug @ directions.T >= 0
                 value, candidate = restricted_optimum(problem, patterns, signs, np.zeros(len(signs), dtype=int))
-            optimal = value <= optimum.objective + _OPTIMAL_RTOL * abs(optimum.objective)
+            optimal = value <= optimum.objective + WIDTH_OPTIMAL_RTOL * abs(optimum.objective)
             return _without_zero_neurons(candidate) if optimal else None
 
         found, proven = _smallest_support(problem, tight, target, int(live.sum()), max_subsets, optimal_network)

@@ -19,7 +19,8 @@ The package is split along its jobs:
 - :mod:`._polytope`: the polytope 𝒞 (least-mass face, vertices, sampling, min-norm point);
 - :mod:`._set`: :class:`OptimalSet` and :func:`optimal_set_from_fit`;
 - :mod:`._invariances`: :class:`Invariances`, the symmetries of §5.1;
-- :mod:`._tolerances`: every tolerance of the analysis, documented in one place.
+- every tolerance of the analysis is documented with the package's others in
+  :mod:`sklearn_convexrelu._tolerances`.
 """
 
 from ._atoms import Atoms, merge_directions

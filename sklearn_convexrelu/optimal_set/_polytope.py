@@ -16,7 +16,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 from .._nnls import nnls
-from ._tolerances import FREE_RTOL, MAX_BASES, ZERO_RTOL
+from .._tolerances import FREE_RTOL, MAX_BASES, ZERO_RTOL
 
 __all__ = ["CoefficientPolytope"]
 

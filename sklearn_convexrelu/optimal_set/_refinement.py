@@ -13,7 +13,7 @@ in ``r``). Two refinements make it accurate before anything is decided:
    directions inside the faces.
 
 Each is kept only when it does not raise the objective and makes the dual more accurate. The
-accuracy of a dual is measured by :func:`dual_analysis` (see :mod:`._tolerances`).
+accuracy of a dual is measured by :func:`dual_analysis` (see :mod:`sklearn_convexrelu._tolerances`).
 """
 
 import numpy as np
@@ -26,23 +26,19 @@ from ..solvers._subspace_newton import subspace_gradient, subspace_hessian
 from ..solvers.first_order import FirstOrderSolver
 from ..solvers.polish import convex_objective
 from ._atoms import merge_directions
-from ._tolerances import (
-    ACCURACY_CAP, ACCURACY_FLOOR, CANDIDATE_FACTOR, REFINE_GAP_FACTOR, REFINE_MAX_ITER, REFINE_MAX_UNKNOWNS,
-    TIGHT_FACTOR,
+from .._tolerances import (
+    ACCURACY_CAP, ACCURACY_FLOOR, CANDIDATE_FACTOR, FACE_RTOL, REFINE_GAP_FACTOR, REFINE_MAX_ITER, REFINE_MAX_UNKNOWNS,
+    SUPPORT_RTOL, TIGHT_FACTOR,
 )
 
 __all__ = ["dual_analysis", "refine_prediction", "resolve_first_order", "support_accuracy"]
 
 _TINY = np.finfo(float).tiny
-# Newton refinement: |x̃ᵀŵ| ≤ _FACE_RTOL ‖x̃‖ ‖ŵ‖ puts x̃ on the face of ŵ; groups below
-# _SMALL_RTOL times the largest may be dropped; stop on a relative Newton decrement.
-_FACE_RTOL = 1e-9
+# Newton refinement: groups below _SMALL_RTOL times the largest may be dropped; stop on a relative
+# Newton decrement.
 _SMALL_RTOL = 1e-2
 _NEWTON_RTOL = 1e-15
 _NEWTON_MAX_ITER = 30
-# Blocks below _SUPPORT_RTOL times the largest are taken as solver noise by the refinement (the
-# refinement is verified afterwards, so a wrong guess only loses the refinement).
-_SUPPORT_RTOL = 1e-4
 
 
 def resolve_first_order(X_aug, arrangements, Y, s, loss, alpha, blocks, intercept, *, fit_intercept, tol):
@@ -66,7 +62,7 @@ def _face_basis(X_aug, pattern, direction):
     """Orthonormal basis (d, d_F) of the span of the face of the cone that holds ``direction``."""
     A = _cone_rows(X_aug, pattern)
     scale = np.linalg.norm(A, axis=1) * np.linalg.norm(direction)
-    return face_span(A[np.abs(A @ direction) <= _FACE_RTOL * scale], X_aug.shape[1])
+    return face_span(A[np.abs(A @ direction) <= FACE_RTOL * scale], X_aug.shape[1])
 
 
 def _damped_solve(H, g):
@@ -163,7 +159,7 @@ def _newton_group_lasso(fits, outputs, spans, owner, cones, x, c, loss, Y, s, al
 def refine_prediction(X_aug, patterns, Y, s, loss, alpha, blocks, intercept, fit_intercept, R, accuracy):
     """Newton refinement of the optimal prediction (see the module docstring).
 
-    The solution's blocks above ``_SUPPORT_RTOL`` times the largest are grouped by atom (blocks
+    The solution's blocks above ``SUPPORT_RTOL`` times the largest are grouped by atom (blocks
     whose dual directions at ``R`` are closer than ``TIGHT_FACTOR · accuracy`` share one), each
     group becomes one block on the cone of its largest member, confined to the linear span of the
     face that holds the dual direction. On those subspaces the program is a smooth group lasso.
@@ -175,7 +171,7 @@ def refine_prediction(X_aug, patterns, Y, s, loss, alpha, blocks, intercept, fit
         refine or a refined block leaves its cone.
     """
     norms = np.linalg.norm(blocks, axis=2)
-    side, out, pat = np.nonzero(norms > _SUPPORT_RTOL * norms.max(initial=0.0))
+    side, out, pat = np.nonzero(norms > SUPPORT_RTOL * norms.max(initial=0.0))
     if side.size == 0:
         return None
     K = Y.shape[1]

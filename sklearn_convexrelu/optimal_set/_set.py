@@ -15,7 +15,7 @@ from ..program.penalty import GroupNormPenalty
 from ._atoms import Atoms, merge_directions
 from ._polytope import CoefficientPolytope
 from ._refinement import dual_analysis, refine_prediction, resolve_first_order, support_accuracy
-from ._tolerances import (
+from .._tolerances import (
     ACCURACY_CAP, ACCURACY_FLOOR, CANDIDATE_FACTOR, RANK_RETRY_FACTORS, REFINE_GAP_FACTOR, REFINE_TRIGGER, TIGHT_FACTOR,
 )
 

@@ -37,6 +37,7 @@ import time
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
+from .._tolerances import FACE_RTOL
 from ..program.certificate import check_alpha_resolvable, dual_point, dual_vector
 from ..program.cones import face_span
 from ..program.operators import adjoint
@@ -101,8 +102,8 @@ def column_scale_ratio(X_aug):
     return float(scales.max() / scales.min()) if scales.size else 1.0
 # Direction polish (:meth:`FirstOrderSolver._polish_directions`): at most this many variables
 # (active blocks × n_dims), once the relative gap is below _POLISH_GAP; a row is on a block's face
-# when its slack is below _FACE ‖x̃_j‖ ‖w_b‖.
-_POLISH_SIZE, _POLISH_GAP, _FACE = 3000, 1e-2, 1e-9
+# when its slack is below FACE_RTOL ‖x̃_j‖ ‖w_b‖ (see :mod:`sklearn_convexrelu._tolerances`).
+_POLISH_SIZE, _POLISH_GAP = 3000, 1e-2
 # Face spans kept by a solver (each d × d_F floats) before the cache starts again.
 _FACE_SPANS = 10_000
 
@@ -527,7 +528,7 @@ class FirstOrderSolver:
         signs = np.where(self.patterns[:, pattern], 1.0, -1.0)  # (n, B): A_i u = signs ⊙ X̃u
         slack = signs * (self.X_aug @ W0)
         row_norms = self._projector.row_norms[:, None]
-        on_face = slack <= _FACE * row_norms * norms
+        on_face = slack <= FACE_RTOL * row_norms * norms
         bases = [self._face_span(face) for face in (on_face & (row_norms > 0)).T]
         owner = np.repeat(np.arange(active.size), [N.shape[1] for N in bases])  # block of each column
         if owner.size == 0:

@@ -14,14 +14,13 @@ import warnings
 
 import numpy as np
 
+from .._tolerances import ZERO_BLOCK_RTOL
 from ..program.cones import project_onto_cones
 from ..program.operators import forward
 from ..program.penalty import GroupNormPenalty
 
 __all__ = ["ZERO_BLOCK_RTOL", "convex_objective", "polish"]
 
-#: Blocks with ``‖v_i‖ ≤ ZERO_BLOCK_RTOL · max_j ‖v_j‖`` are treated as zero.
-ZERO_BLOCK_RTOL = 1e-6
 
 
 def convex_objective(X_aug, patterns, blocks_pos, blocks_neg, intercept, Y, s, loss, alpha, *, penalty=None):

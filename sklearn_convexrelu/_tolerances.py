@@ -1,10 +1,21 @@
-"""The tolerances of the optimal-set analysis and of the landscape tools, in one place (SPEC §5, §6).
+"""The package's numerical tolerances, in one place (SPEC §3.1, §4, §5, §6).
 
-The dual vector ``r*`` is known only to the accuracy of the solve behind it. The analysis first
-makes it accurate enough to decide the tight set (see :mod:`._refinement`), then measures its
+Each constant is a decision rule: when a block is zero, when a row lies on a cone's face, when a
+cone is tight, when two directions are one atom, when a singular value is zero. Constants that
+only steer an algorithm (iteration caps, step rules) stay with it; kernel-level rounding guards
+(arrangements, cone projections) stay with their kernels.
+
+**Solver output** (:mod:`~sklearn_convexrelu.solvers`). A raw solution carries blocks that are
+zero only to solver precision: :data:`ZERO_BLOCK_RTOL`. The first-order solver's direction polish
+and the optimal set's Newton refinement confine blocks to faces of their cones:
+:data:`FACE_RTOL`.
+
+**The optimal set** (:mod:`~sklearn_convexrelu.optimal_set`). The dual vector ``r*`` is known
+only to the accuracy of the solve behind it. The analysis first makes it accurate enough to decide
+the tight set (see :mod:`~sklearn_convexrelu.optimal_set._refinement`), then measures its
 *accuracy* ``ε``: the largest ``|κ/alpha − 1|`` over the blocks of the solution (tight in exact
 arithmetic) and the excess ``max κ/alpha − 1``, clipped to ``[ACCURACY_FLOOR, ACCURACY_CAP]``.
-Every decision then uses the *tolerance* ``τ = TIGHT_FACTOR · ε``:
+Every decision then uses the *tolerance* ``τ = TIGHT_FACTOR · ε`` — measured, not fixed:
 
 - cones with ``κ ≥ (1 − τ) alpha`` are tight; cones down to ``(1 − CANDIDATE_FACTOR · ε) alpha``
   are *candidates* too, and a linear program (the least total coefficient that reproduces the
@@ -14,7 +25,25 @@ Every decision then uses the *tolerance* ``τ = TIGHT_FACTOR · ε``:
 - singular values of the fit matrix below ``τ`` times the prediction per unit of coefficient,
   ``‖ŷ*‖ / ‖c‖``, count as zero (not times the largest: that scale is set by the atoms with the
   largest fits, e.g. along a column ×1e5).
+
+**The landscape tools** (:mod:`~sklearn_convexrelu.landscape`) work from a solve to a fixed
+relative gap of about 1e-9 (so a dual accurate to about 1e-5) and use fixed tolerances: tight at
+:data:`LANDSCAPE_TIGHT_RTOL`, clearly slack (the solver's residue there is dropped when that costs
+no objective) below :data:`LANDSCAPE_SLACK_RTOL` — a band in between is neither, so no cone is
+dropped that could be tight; a network's own neurons are a computed atom within
+:data:`SAME_ATOM_ATOL`.
 """
+
+# -- solver output (SPEC §3.1, §10.1) ------------------------------------------------------------
+
+#: Blocks of a raw solver output with ``‖v_i‖ ≤ ZERO_BLOCK_RTOL · max_j ‖v_j‖`` are solver noise
+#: (interior-point and first-order solutions leave blocks of ~1e-8 that carry no objective).
+ZERO_BLOCK_RTOL = 1e-6
+#: Sample ``k`` lies on the face of a block ``w`` of its cone when its slack
+#: ``|x̃_kᵀw| ≤ FACE_RTOL ‖x̃_k‖ ‖w‖`` (direction polish and Newton refinement).
+FACE_RTOL = 1e-9
+
+# -- the optimal set (SPEC §5) -------------------------------------------------------------------
 
 #: Smallest accuracy assumed for the dual vector (rounding in the cone projections).
 ACCURACY_FLOOR = 1e-10
@@ -38,6 +67,9 @@ REFINE_GAP_FACTOR = 1e-2
 #: ... or after this many column-generation iterations (it runs only when the dual is not decisive:
 #: 10 left a 50-feature teacher's dual at 3.4e-7 and its set 3.5e-6 above the fit; 100 reach 1e-8).
 REFINE_MAX_ITER = 100
+#: Blocks below SUPPORT_RTOL times the largest are taken as solver noise by the Newton refinement
+#: (it is verified afterwards, so a wrong guess only loses the refinement).
+SUPPORT_RTOL = 1e-4
 #: Largest number of unknowns of the Newton refinement (each step costs O(unknowns³)).
 REFINE_MAX_UNKNOWNS = 400
 #: An atom is free when some point of 𝒞 gives it more than FREE_RTOL times the total coefficient.
@@ -52,6 +84,10 @@ SAME_ATOM_ATOL = 1e-10
 
 # -- the landscape tools (SPEC §6), which work from a solve to a fixed relative gap ---------------
 
+#: Blocks of a landscape optimum whose penalised norm is below this fraction of the largest are
+#: zero neurons (the optimum is polished with ZERO_BLOCK_RTOL already: this only catches rounding).
+NEURON_ZERO_RTOL = 1e-12
+
 #: Relative singular value below which atom fits count as linearly dependent (pruning, widths).
 RANK_RTOL = 1e-10
 #: Relative size below which a pruning direction's entry counts as zero.
@@ -59,3 +95,10 @@ PIVOT_RTOL = 1e-9
 #: κ ≥ (1 − LANDSCAPE_TIGHT_RTOL) alpha counts as tight at a landscape optimum (solved to a gap of
 #: about 1e-9, so the dual is accurate to about 1e-5); directions that close are one atom.
 LANDSCAPE_TIGHT_RTOL = 1e-5
+#: A dual constraint with κ < (1 − LANDSCAPE_SLACK_RTOL) alpha at a landscape optimum is slack.
+LANDSCAPE_SLACK_RTOL = 1e-4
+#: The minimal-width search: supports whose best fit of the optimal prediction misses it by more
+#: than this fraction are not solved for (the tight directions carry the solver's error).
+WIDTH_FIT_RTOL = 1e-3
+#: ... and a network within this relative distance of the computed optimum's objective is optimal.
+WIDTH_OPTIMAL_RTOL = 1e-7
