@@ -34,8 +34,9 @@ def fit_hessian(fits, outputs, W, fit_intercept, gram=None):
     fit_intercept : bool
         Whether ``c`` is a variable (its rows and columns come last).
     gram : ndarray of shape (n_columns, n_columns), default=None
-        ``Fᵀ diag(w) F`` when ``W = w I`` (the squared loss), e.g. cached by the caller across
-        solves; computed here when ``None`` and ``W`` has that form.
+        ``Fᵀ diag(w) F`` for a quadratic loss (``W = w I`` with ``w`` fixed), e.g. cached by the
+        caller across solves; used when ``W`` has that form. ``None``: one product per pair of
+        outputs.
 
     Returns
     -------
@@ -45,9 +46,8 @@ def fit_hessian(fits, outputs, W, fit_intercept, gram=None):
     size = m + (K if fit_intercept else 0)
     H = np.zeros((size, size))
     by_output = [np.flatnonzero(outputs == k) for k in range(K)]
-    diagonal = np.array_equal(W, W[:, :1, :1] * np.eye(K))  # W = w I: zero across outputs
+    diagonal = gram is not None and np.array_equal(W, W[:, :1, :1] * np.eye(K))  # W = w I: zero across outputs
     if diagonal:
-        gram = fits.T @ (W[:, 0, 0][:, None] * fits) if gram is None else gram
         np.multiply(gram, outputs[:, None] == outputs[None, :], out=H[:m, :m])
     for k, rows in enumerate(by_output):
         for l, cols in enumerate(by_output[k:], start=k):  # W is symmetric in (k, l): half the products
@@ -102,7 +102,9 @@ def subspace_hessian(loss, penalty, alpha, Y, s, Z, fits, outputs, W, spans, own
 
     ``ridge`` adds ``ridge · |H_jj|`` to each diagonal entry of the loss part (scale-free damping).
     """
-    H = fit_hessian(fits, outputs, loss.sample_hessians(Z, Y, s), fit_intercept)
+    curvature = loss.sample_hessians(Z, Y, s)
+    gram = fits.T @ (curvature[:, 0, 0][:, None] * fits) if loss.is_quadratic else None
+    H = fit_hessian(fits, outputs, curvature, fit_intercept, gram)
     H[np.diag_indices(H.shape[0])] += ridge * np.maximum(np.abs(np.diag(H)), np.finfo(float).tiny)
     H[: owner.size, : owner.size] += penalty.subspace_hessian(alpha, W, spans, owner)
     return H
