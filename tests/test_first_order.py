@@ -493,3 +493,41 @@ def test_auto_finishes_an_interior_point_fit_certified_above_tol(monkeypatch):
             warnings.simplefilter("error")
             reg = ConvexReLURegressor(arrangements="exact", solver=solver).fit(X, y)
         assert reg.certificate_.certified
+
+
+@pytest.mark.parametrize("kind", ["squared", "logistic", "multi_output"])
+def test_unpenalised_hidden_bias_agrees_with_cvxpy(kind):
+    # The MLP objective's program (SPEC §3 with the bias left out of the group norm): atoms with
+    # ‖P u‖ = 1 priced by the penalty's own κ; Clarabel on the same program is the reference.
+    from sklearn_convexrelu.program import GroupNormPenalty
+
+    X, Y, s, loss_name = _problem(kind, n=40)
+    X_aug = _augment(X, True)
+    arrangements = sample_arrangements(X, 60, random_state=0)
+    loss, penalty, alpha = get_loss(loss_name, Y.shape[1]), GroupNormPenalty(penalize_hidden_bias=False), 1e-2
+    ours = FirstOrderSolver(X_aug, arrangements.patterns, Y, s, loss, fit_intercept=True,
+                            generators=arrangements.generators, penalty=penalty).solve(alpha, tol=1e-9)
+    reference = CvxpyProgram(X_aug, arrangements.patterns, Y, s, loss, fit_intercept=True, penalty=penalty).solve(alpha, tol=1e-9)
+    assert ours.converged, ours.status
+
+    def objective(raw):
+        return convex_objective(X_aug, arrangements.patterns, raw.blocks_pos, raw.blocks_neg, raw.intercept, Y, s, loss,
+                                alpha, penalty=penalty)[0]
+
+    # our gap certifies: the reference (an interior point, accurate to ~1e-7 on exponential cones)
+    # is never below our objective by more than our certified gap
+    assert objective(ours) <= objective(reference) * (1 + 1e-6)
+    assert objective(reference) >= objective(ours) * (1 - ours.gap - 1e-12)
+    assert np.isclose(objective(ours), ours.objective, rtol=1e-10)
+    # the penalty was the bias-free one: the bias coordinate is used and not charged
+    assert np.any(ours.blocks_pos[:, -1]) or np.any(ours.blocks_neg[:, -1])
+
+
+def test_unpenalised_hidden_bias_needs_a_fitted_intercept():
+    from sklearn_convexrelu.program import GroupNormPenalty
+
+    X, Y, s, loss_name = _problem("squared")
+    arrangements = sample_arrangements(X, 10, random_state=0)
+    with pytest.raises(ValueError, match="fit_intercept=True"):
+        FirstOrderSolver(_augment(X, True), arrangements.patterns, Y, s, get_loss(loss_name, 1), fit_intercept=False,
+                         penalty=GroupNormPenalty(penalize_hidden_bias=False))

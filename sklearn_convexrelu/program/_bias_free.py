@@ -126,7 +126,7 @@ def _screening_bound(X_aug, patterns, G):
     return np.where(infinite, np.inf, bound)
 
 
-def bias_free_kappas(X_aug, patterns, R, threshold=0.0):
+def bias_free_kappas(X_aug, patterns, R, threshold=0.0, *, n_wanted=None, level=None):
     """κ_{i,σ,k} with the hidden bias excluded from the norm, for every pattern, sign and output.
 
     Same contract as :func:`~sklearn_convexrelu.program.cone_kappas`: entries whose cheap upper
@@ -142,6 +142,12 @@ def bias_free_kappas(X_aug, patterns, R, threshold=0.0):
     R : ndarray of shape (n_samples, n_outputs)
         Dual vector, one column per output.
     threshold : float, default=0.0
+    n_wanted : int, default=None
+        Stop computing, in order of decreasing bound, once this many computed entries exceed
+        ``level`` (the rest hold their bounds): a pricing step needs only the largest. ``None``:
+        every entry above ``threshold``.
+    level : float, default=None
+        See ``n_wanted``; ``None`` means ``threshold``.
 
     Returns
     -------
@@ -166,11 +172,17 @@ def bias_free_kappas(X_aug, patterns, R, threshold=0.0):
     kappas = _screening_bound(X_aug, patterns[:, pattern_of], columns)
     exact = np.zeros(kappas.shape, dtype=bool)
     X = X_aug[:, :-1]
-    for q in np.flatnonzero(kappas > threshold):
+    above = np.flatnonzero(kappas > threshold)
+    level = threshold if level is None else level
+    n_found = 0
+    for q in above[np.argsort(-kappas[above], kind="stable")]:  # the largest bounds first
+        if n_wanted is not None and n_found >= n_wanted:
+            break
         kappa, u = _kappa_one(X, patterns[:, pattern_of[q]], columns[q])
         kappas[q] = kappa
         columns[q] = kappa * u if np.isfinite(kappa) else columns[q]
         exact[q] = True
+        n_found += kappa > level
     shape = (K, P, 2)
     directions = columns.reshape(K, P, 2, d).transpose(0, 3, 1, 2)
     return kappas.reshape(shape), directions, exact.reshape(shape)

@@ -173,7 +173,7 @@ class GroupNormPenalty:
 
         return cp.sum(cp.norm(B[: self.n_penalized(B.shape[0])], 2, axis=0))
 
-    def kappas(self, X_aug, patterns, R, threshold=0.0, *, bound_only=False):
+    def kappas(self, X_aug, patterns, R, threshold=0.0, *, bound_only=False, n_wanted=None, level=None):
         """κ_{i,σ,k} of SPEC §4 for this norm: ``max {σ r_kᵀ D_i X̃ u : u ∈ K_i, ‖P u‖ ≤ 1}``.
 
         Entries whose cheap upper bound is at most ``threshold`` hold the bound; with
@@ -187,6 +187,9 @@ class GroupNormPenalty:
         R : ndarray of shape (n_samples, n_outputs)
         threshold : float, default=0.0
         bound_only : bool, default=False
+        n_wanted, level : int and float, default=None
+            Bias-free κ only: stop computing (in order of decreasing bound) once ``n_wanted``
+            computed entries exceed ``level`` (default ``threshold``); the rest hold bounds.
 
         Returns
         -------
@@ -199,7 +202,7 @@ class GroupNormPenalty:
         """
         if self.penalize_hidden_bias:
             return cone_kappas(X_aug, patterns, R, threshold, bound_only=bound_only)
-        return bias_free_kappas(X_aug, patterns, R, threshold)
+        return bias_free_kappas(X_aug, patterns, R, threshold, n_wanted=n_wanted, level=level)
 
     def bias_slack(self, X_aug, blocks):
         """The part of each block's unpenalised bias that is a constant on the data (SPEC §3.1).

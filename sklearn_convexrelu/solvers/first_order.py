@@ -93,6 +93,9 @@ _MERGE = True
 # no iterations, κ bounded by the norms ‖X̃ᵀ D_i r‖ (a valid, looser certificate).
 _ILL_SCALED, _ILL_ITERATIONS, _UNRESOLVABLE = 3e4, 50, 1e8
 _ILL_ADVICE = "standardise X (StandardScaler) or raise alpha"
+# With an unpenalised hidden bias, a block whose penalised part is below this fraction of its norm
+# is a pure bias: on the all-ones pattern a constant, which the output intercept already fits.
+_PURE_BIAS_RTOL = 1e-12
 
 
 def column_scale_ratio(X_aug):
@@ -267,27 +270,30 @@ class FirstOrderSolver:
         norm ``‖X̃ᵀ D_i r_k‖`` (no projection), every block is returned in ``blocks_pos`` and its
         optimum is a lower bound on that of (C-ReLU) over the same patterns.
     penalty : GroupNormPenalty, default=None
-        ``None``: every block coordinate penalised, the only penalty this solver supports (its
-        atoms are unit directions of the full norm and its κ are cone projections).
+        ``None``: every block coordinate penalised. With ``penalize_hidden_bias=False`` (the
+        objective of scikit-learn's MLP) the atoms are directions with ``‖P u‖ = 1`` and the
+        pricing uses the penalty's own κ (:meth:`GroupNormPenalty.kappas`: a small non-negative
+        least-squares problem per block above alpha instead of a cone projection); it needs
+        ``fit_intercept=True`` (otherwise κ is unbounded on the all-ones pattern).
     allowed_blocks : ndarray of shape (n_outputs, n_patterns, 2), dtype bool, default=None
         Restrict the program to these blocks (last axis: σ = +1, σ = −1), the others fixed at zero:
         e.g. one block per (pattern, sign, output) of a network (SPEC §6 (i)). ``None``: all.
 
     Raises
     ------
-    NotImplementedError
-        For a penalty that leaves the hidden bias out of the norm (use
-        :class:`~sklearn_convexrelu.solvers.CvxpyProgram`).
+    ValueError
+        For a penalty that leaves the hidden bias out of the norm without ``fit_intercept``, or
+        with ``gated=True``.
     """
 
     def __init__(
         self, X_aug, patterns, Y, s, loss, *, fit_intercept, generators=None, gated=False, penalty=None, allowed_blocks=None
     ):
         penalty = GroupNormPenalty() if penalty is None else penalty
-        if not penalty.penalize_hidden_bias:
-            raise NotImplementedError(
-                "FirstOrderSolver needs every block coordinate penalised; an unpenalised hidden bias "
-                "(the MLP objective) changes its atoms and its dual constraint. Use CvxpyProgram."
+        if not penalty.penalize_hidden_bias and (gated or not fit_intercept):
+            raise ValueError(
+                "An unpenalised hidden bias needs fit_intercept=True (a neuron (0, b, a) is then a free "
+                "constant) and the cone-constrained program (gated=False)."
             )
         self.penalty = penalty
         self.gated = gated
@@ -498,7 +504,7 @@ class FirstOrderSolver:
         W = np.zeros((state.directions.shape[0], keys.size))
         np.add.at(W.T, inverse[shared], (state.t[positive[shared]] * state.directions[:, positive[shared]]).T)
         W = W[:, counts > 1]
-        norms = np.linalg.norm(W, axis=0)
+        norms = self.penalty.norms(W, axis=0)
         live = norms > 0
         mask = np.ones(state.t.size, dtype=bool)
         mask[positive[shared]] = False
@@ -579,7 +585,7 @@ class FirstOrderSolver:
             s_len *= 0.5
         else:
             return False
-        new_norms = np.linalg.norm(W, axis=0)
+        new_norms = self.penalty.norms(W, axis=0)
         keys = state.keys[active]
         keep = np.ones(state.t.size, dtype=bool)
         keep[active] = False
@@ -587,7 +593,7 @@ class FirstOrderSolver:
         U = W / new_norms
         if not self.gated:
             U = self._projector.interior(U, pattern)
-            U = U / np.linalg.norm(U, axis=0)
+            U = U / self.penalty.norms(U, axis=0)
         state.append(U, keys, self._fits(U, keys))
         state.t[-U.shape[1]:] = new_norms
         if self.fit_intercept:
@@ -631,6 +637,8 @@ class FirstOrderSolver:
         ``n_wanted``: the active blocks sit at ``κ ≈ alpha`` and must not end the scan before the
         blocks that can enter are reached.
         """
+        if not self.penalty.penalize_hidden_bias:
+            return self._scan_bias_free(R, alpha, n_wanted, enter)
         K, d, P = self.shape
         A = self._adjoint(R)  # (K, d, P)
         norms = np.linalg.norm(A, axis=1)  # (K, P) shared by both signs
@@ -693,6 +701,21 @@ class FirstOrderSolver:
         state = self.state_ if state is None else state
         return dual_vector(self.loss, self.Y, self.s, self._predict(state), fit_intercept=self.fit_intercept)[2]
 
+    def _scan_bias_free(self, R, alpha, n_wanted, enter):
+        """:meth:`_scan` for a penalty without the hidden bias: the penalty's κ (SPEC §4).
+
+        Exact in order of decreasing upper bound until ``n_wanted`` blocks above ``alpha · enter``
+        are found; the others hold their bounds, so ``κ_max`` stays an upper bound.
+        """
+        K, d, P = self.shape
+        kappas, directions, exact = self.penalty.kappas(
+            self.X_aug, self.patterns, R, threshold=alpha, n_wanted=n_wanted, level=alpha * enter,
+        )  # (K, P, 2)
+        if self._allowed is not None:  # keys (i · 2 + side) · K + k: (P, 2, K) → (K, P, 2)
+            kappas = np.where(self._allowed.reshape(P, 2, K).transpose(2, 0, 1), kappas, 0.0)
+        k, i, side = np.nonzero(exact & (kappas > alpha) & np.isfinite(kappas))
+        return self._encode(side, k, i), kappas[k, i, side], directions[k, :, i, side].T, float(kappas.max(initial=0.0))
+
     def _certify(self, state, alpha, n_wanted, enter=1.0):
         """Relative duality gap of the current point (SPEC §4) and the violated blocks."""
         def kappa_of(R):  # the solver's own scan: cached faces, exact κ only where atoms may enter
@@ -720,9 +743,11 @@ class FirstOrderSolver:
                 U = flat[keys].T
             else:
                 U, _ = self._projector.project(flat[keys].T, self._decode(keys)[2], list(keys))
-            keys, U = keys[np.linalg.norm(U, axis=0) > 0], U[:, np.linalg.norm(U, axis=0) > 0]
+            norms = self.penalty.norms(U, axis=0)  # a pure bias (P u = 0) is the output intercept's job
+            live = norms > _PURE_BIAS_RTOL * np.linalg.norm(U, axis=0)
+            keys, U = keys[live], U[:, live]
             self._add(state, keys, U)
-            state.t = np.linalg.norm(U, axis=0)
+            state.t = norms[live]
             state.c = np.asarray(intercept, dtype=float).reshape(K).copy() if self.fit_intercept else state.c
         if self.fit_intercept:
             Z = self._predict(state)
@@ -733,7 +758,7 @@ class FirstOrderSolver:
         """Append atoms with (unnormalised) directions ``U`` in their cones, at ``t = 0``."""
         if not self.gated:
             U = self._projector.interior(U, self._decode(keys)[2])
-        U = U / np.linalg.norm(U, axis=0)
+        U = U / self.penalty.norms(U, axis=0)
         state.append(U, keys, self._fits(U, keys))
 
     def solve(self, alpha, *, tol=1e-6, max_iter=1000, init=None, warm_start=False, verbose=False, n_jobs=None,
@@ -778,7 +803,7 @@ class FirstOrderSolver:
         started = time.perf_counter()
         self.n_atoms_added_ = 0
         ratio = self.scale_ratio
-        if ratio > _UNRESOLVABLE and not self.gated:
+        if ratio > _UNRESOLVABLE and not self.gated and self.penalty.penalize_hidden_bias:
             return self._unresolvable(alpha, tol)
         if warm_start and init is None and self.state_ is not None:
             state = self.state_
