@@ -743,11 +743,11 @@ class FirstOrderSolver:
                 U = flat[keys].T
             else:
                 U, _ = self._projector.project(flat[keys].T, self._decode(keys)[2], list(keys))
-            norms = self.penalty.norms(U, axis=0)  # a pure bias (P u = 0) is the output intercept's job
-            live = norms > _PURE_BIAS_RTOL * np.linalg.norm(U, axis=0)
+            # a pure bias (P u = 0) is the output intercept's job
+            live = self.penalty.norms(U, axis=0) > _PURE_BIAS_RTOL * np.linalg.norm(U, axis=0)
             keys, U = keys[live], U[:, live]
             self._add(state, keys, U)
-            state.t = norms[live]
+            state.t = self.penalty.norms(U, axis=0)  # of the kept columns (another layout rounds otherwise)
             state.c = np.asarray(intercept, dtype=float).reshape(K).copy() if self.fit_intercept else state.c
         if self.fit_intercept:
             Z = self._predict(state)
