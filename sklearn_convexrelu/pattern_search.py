@@ -27,6 +27,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from ._adam import adam
+from ._nonconvex_objective import nonconvex_value_and_gradient
 from .arrangements import Arrangements, _augment, sample_arrangements
 from .program.operators import adjoint
 from .solvers._cone_projection import ConeProjector
@@ -111,25 +112,14 @@ def _adam(X_aug, Y, s, loss, alpha, params, outputs, fit_intercept, steps, learn
     ``params = [W (d, m), a (m,), c (K,)]`` is the start. Returns the trained parameters and
     the objective (NC) (SPEC §1).
     """
-    K = Y.shape[1]
-    onehot = np.eye(K)[outputs]  # (m, K)
-    neurons = np.arange(outputs.size)
+    penalized = np.ones(X_aug.shape[1])  # the hidden bias is penalised (SPEC §1)
 
     def value_and_grad(params):
         W, a, c = params
-        H = X_aug @ W
-        relu = np.maximum(H, 0.0)
-        Z = relu @ (a[:, None] * onehot) + c
-        R = loss.residual(Z, Y, s)  # −∂L/∂Z
-        back = R[:, outputs] if K > 1 else R  # −∂L/∂(a_j relu_j), (n, m) or broadcast (n, 1)
-        M = back * a
-        M *= H > 0
-        grads = [
-            alpha * W - X_aug.T @ M,
-            alpha * a - (R.T @ relu)[outputs, neurons],  # one product instead of an (n, m) temporary
-            -R.sum(axis=0) if fit_intercept else np.zeros(K),
-        ]
-        return loss.value(Z, Y, s) + 0.5 * alpha * float(np.sum(W**2) + np.sum(a**2)), grads
+        values, grads, _, _ = nonconvex_value_and_gradient(
+            X_aug, loss, Y, s, alpha, W[None], a[None], c[None], outputs, penalized, fit_intercept,
+        )
+        return float(values[0]), [g[0] for g in grads]
 
     params, history, _, _ = adam(value_and_grad, params, steps, learning_rate)
     return params, history[-1]

@@ -110,3 +110,47 @@ def test_from_mlp_matches_mlp_prediction():
     deep = MLPRegressor(hidden_layer_sizes=(3, 3), max_iter=5, random_state=0).fit(X, X[:, 0])
     with pytest.raises(ValueError, match="one hidden layer"):
         TwoLayerReLUNetwork.from_mlp(deep)
+
+
+@pytest.mark.parametrize("loss, n_outputs, n_networks, penalize_hidden_bias",
+                         [("squared_error", 1, 3, True), ("log_loss", 1, 2, False), ("squared_error", 2, 1, True), ("log_loss", 3, 1, True)])
+def test_nonconvex_gradient_matches_the_network_objective(loss, n_outputs, n_networks, penalize_hidden_bias):
+    # the one (NC) value and gradient of both trainers (pattern search seeds, landscape), against
+    # TwoLayerReLUNetwork.objective and its central differences
+    from sklearn_convexrelu._nonconvex_objective import nonconvex_value, nonconvex_value_and_gradient
+    from sklearn_convexrelu.program.losses import encode_targets, get_loss
+
+    rng = np.random.default_rng(3)
+    n, p, m = 12, 2, 4
+    X = rng.standard_normal((n, p))
+    X_aug = np.hstack([X, np.ones((n, 1))])
+    y = rng.standard_normal((n, n_outputs)) if loss == "squared_error" else rng.integers(0, max(n_outputs, 2), n)
+    y = np.where(y == 1, 1.0, -1.0) if loss == "log_loss" and n_outputs == 1 else y
+    Y = encode_targets(y, loss, n_outputs)
+    s, alpha = np.ones(n), 0.05
+    penalized = np.r_[np.ones(p), float(penalize_hidden_bias)]
+    outputs = np.arange(m) % n_outputs
+    W = rng.standard_normal((n_networks, p + 1, m))
+    a = rng.standard_normal((n_networks, m))
+    c = rng.standard_normal((n_networks, n_outputs))
+    values, grads, _, _ = nonconvex_value_and_gradient(X_aug, get_loss(loss, n_outputs), Y, s, alpha, W, a, c, outputs, penalized, True)
+    assert np.allclose(values, nonconvex_value(X_aug, get_loss(loss, n_outputs), Y, s, alpha, W, a, c, outputs, penalized), rtol=1e-14)
+
+    def objective(W, a, c):
+        A = np.zeros((m, n_outputs))
+        A[np.arange(m), outputs] = a
+        net = TwoLayerReLUNetwork(W[:p], W[p], A, c)
+        return net.objective(X, y, alpha, loss=loss, penalize_hidden_bias=penalize_hidden_bias)
+
+    h = 1e-6
+    for S in range(n_networks):
+        assert np.isclose(values[S], objective(W[S], a[S], c[S]), rtol=1e-12)
+        for array, grad in zip((W, a, c), grads):
+            for index in np.ndindex(array.shape[1:]):
+                step = np.zeros_like(array)
+                step[(S, *index)] = h
+                args = [W, a, c]
+                plus = [x + step if x is array else x for x in args]
+                minus = [x - step if x is array else x for x in args]
+                numeric = (objective(*(x[S] for x in plus)) - objective(*(x[S] for x in minus))) / (2 * h)
+                assert np.isclose(grad[(S, *index)], numeric, rtol=1e-5, atol=1e-7), (index, grad[(S, *index)], numeric)

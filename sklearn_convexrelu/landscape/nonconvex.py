@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from .._adam import adam
+from .._nonconvex_objective import nonconvex_value, nonconvex_value_and_gradient
 from ..network import TwoLayerReLUNetwork
 from ._problem import _check_network, data_problem, neuron_blocks
 from .._sklearn_compat import Interval, validate_params
@@ -79,7 +80,8 @@ class NonconvexFit:
 
 
 class _Batch:
-    """Objective and gradient of (NC) for S networks of width m at once (one output).
+    """Objective and gradient of (NC) for S networks of width m at once (one output): those of
+    :mod:`sklearn_convexrelu._nonconvex_objective`, with the least-norm derivative at kinks.
 
     Parameters are ``W`` (S, d, m) in ``X̃`` coordinates, ``a`` (S, m) and ``c`` (S,).
     """
@@ -92,32 +94,17 @@ class _Batch:
         self.row_norms = np.linalg.norm(self.X_aug, axis=1)
         self.penalized = problem.penalty.mask(self.X_aug.shape[1])  # coordinates inside ‖w̃_j‖
 
-    def _data(self, F):
-        """Per-network data term and its derivative in the prediction F (S, n).
-
-        The one-output loss is separable over samples, so the S networks' predictions are the
-        columns of one residual evaluation.
-        """
-        Z = F.T
-        return self.loss.sample_values(Z, self.Y, self.s).sum(axis=0), -self.loss.residual(Z, self.Y, self.s).T
-
-    def _penalty(self, W, a):
-        return 0.5 * self.alpha * (np.sum((W * W) * self.penalized[:, None], axis=(1, 2)) + np.sum(a * a, axis=1))
-
     def value(self, W, a, c):
-        H = np.maximum(self.X_aug @ W, 0.0)  # (S, n, m)
-        return self._data((H @ a[:, :, None])[:, :, 0] + c[:, None])[0] + self._penalty(W, a)
+        return nonconvex_value(self.X_aug, self.loss, self.Y, self.s, self.alpha, W, a, c[:, None],
+                               np.zeros(W.shape[2], dtype=int), self.penalized)
 
     def value_and_grad(self, W, a, c, reach=None):
-        Z = self.X_aug @ W
-        H = np.maximum(Z, 0.0)
-        value, G = self._data((H @ a[:, :, None])[:, :, 0] + c[:, None])  # G: (S, n)
-        grad_a = (G[:, None, :] @ H)[:, 0, :] + self.alpha * a
-        dZ = (Z > 0) * G[:, :, None] * a[:, None, :]
-        grad_W = self.X_aug.T @ dZ + self.alpha * self.penalized[:, None] * W
-        grad_W = self._min_norm_over_kinks(W, Z, G, a, grad_W, reach)
-        grad_c = G.sum(axis=1) if self.fit_intercept else np.zeros_like(c)
-        return value + self._penalty(W, a), (grad_W, grad_a, grad_c)
+        value, (grad_W, grad_a, grad_c), Z, R = nonconvex_value_and_gradient(
+            self.X_aug, self.loss, self.Y, self.s, self.alpha, W, a, c[:, None], np.zeros(W.shape[2], dtype=int),
+            self.penalized, self.fit_intercept,
+        )
+        grad_W = self._min_norm_over_kinks(W, Z, -R[:, :, 0], a, grad_W, reach)
+        return value, (grad_W, grad_a, grad_c[:, 0])
 
     def _min_norm_over_kinks(self, W, Z, G, a, grad_W, reach):
         """Smallest hidden-weight gradient over the ReLU derivatives ``λ ∈ [0, 1]`` at near-kinks.
