@@ -5,7 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..network import TwoLayerReLUNetwork
+from ..network import TwoLayerReLUNetwork, blocks_to_network
 from ._atoms import merge_directions
 from ._polytope import max_step
 
@@ -220,11 +220,9 @@ class Invariances:
         labels = merge_directions(units.T, np.column_stack([out, np.sign(a)]), tol)
         product = np.bincount(labels, weights=w_norm[live] * np.abs(a))
         _, first = np.unique(labels, return_index=True)
-        root = np.sqrt(product)
-        W_new = units[:, first] * root
-        A_new = np.zeros((first.size, network.n_outputs))
-        A_new[np.arange(first.size), out[first]] = np.sign(a[first]) * root
-        merged = TwoLayerReLUNetwork(W_new[:-1], W_new[-1], A_new, network.output_bias)
+        # the merged block Σ_j |a_j| w̃_j = product · unit, as its balanced neuron (SPEC §3.1)
+        merged = blocks_to_network((units[:, first] * product[None, :]).T, np.sign(a[first]), network.output_bias,
+                                   hidden_bias=True, outputs=out[first])
         if tol > 1e-9 and self.optimal_set.contains(network) and not self.optimal_set.contains(merged):
             raise ValueError(
                 f"tol={tol!r} merged neurons that are not parallel: the merged network computes another "
