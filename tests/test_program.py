@@ -248,3 +248,18 @@ def test_dual_point_against_the_spec_formula(fit_intercept):
     assert np.isclose(point.kappa, kappa, rtol=1e-6)
     assert np.isclose(point.theta, theta, rtol=1e-6)
     assert np.isclose(point.lower_bound, lower, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name, n_outputs", [("squared_error", 1), ("squared_error", 2), ("log_loss", 1), ("log_loss", 3)])
+def test_scales_with_targets_says_what_rescaling_preserves(name, n_outputs):
+    # the property the cvxpy solver relies on to solve at Y / c: value(cZ, cY) = c² value(Z, Y)
+    from sklearn_convexrelu.program.losses import get_loss
+
+    rng = np.random.default_rng(0)
+    loss = get_loss(name, n_outputs)
+    Z = rng.standard_normal((8, n_outputs))
+    Y = rng.standard_normal((8, n_outputs)) if name == "squared_error" else (
+        np.sign(rng.standard_normal((8, 1))) if n_outputs == 1 else np.eye(n_outputs)[rng.integers(0, n_outputs, 8)])
+    s, c = np.ones(8), 7.0
+    holds = np.isclose(loss.value(c * Z, c * Y, s), c**2 * loss.value(Z, Y, s), rtol=1e-12)
+    assert loss.scales_with_targets == holds

@@ -14,6 +14,8 @@ so that for every ``R`` satisfying the dual constraints, ``dual(R)`` is a lower 
 Solvers and analyses ask for these oracles and for two properties, never for the loss's name:
 
 - ``is_quadratic``: the value is quadratic in the prediction (one Newton step is exact);
+- ``scales_with_targets``: ``value(cZ, cY) = c² value(Z, Y)``, so the program for ``(Y, alpha)`` is
+  that for ``(Y/c, alpha/c)`` with every variable times ``c`` (a solver may rescale the targets);
 - ``shift_invariant``: adding the same constant to every output of a sample does not change the
   value (the softmax), so predictions are determined only modulo that constant.
 """
@@ -29,6 +31,7 @@ class _Loss:
 
     name = None
     is_quadratic = False
+    scales_with_targets = False
     shift_invariant = False
 
     def value(self, Z, Y, s):
@@ -115,6 +118,7 @@ class _SquaredError(_Loss):
 
     name = "squared_error"
     is_quadratic = True
+    scales_with_targets = True
 
     def value(self, Z, Y, s):
         return 0.5 * float(np.sum(s[:, None] * (Z - Y) ** 2)) / Z.shape[0]

@@ -73,12 +73,12 @@ class CvxpyProgram:
         n, d = X_aug.shape
         n_outputs, n_patterns = Y.shape[1], patterns.shape[1]
         self.shape = (n_outputs, d, n_patterns)
-        # The squared loss is solved for Y / c and alpha / c (its solution is the original one / c),
+        # A loss that scales with its targets (the squared loss) is solved for Y / c and alpha / c (its solution is the original one / c),
         # c the power of 2 nearest the RMS of Y when that is outside [1e-3, 1e3]: the conic solvers'
         # absolute tolerances then mean what they say (y and alpha × 1e10 left a gap of 0.48, × 1e15
         # failed); targets of ordinary size are solved as given.
         rms = float(np.sqrt(np.mean(Y**2)))
-        scaled = loss.is_quadratic and np.isfinite(rms) and rms > 0 and not 1e-3 <= rms <= 1e3
+        scaled = loss.scales_with_targets and np.isfinite(rms) and rms > 0 and not 1e-3 <= rms <= 1e3
         self._scale = 2.0 ** np.round(np.log2(rms)) if scaled else 1.0
         mask = np.tile(patterns.astype(float), n_outputs)  # (n, K·P): one block set per output
         signs = 2.0 * mask - 1.0
