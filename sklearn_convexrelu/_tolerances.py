@@ -39,6 +39,12 @@ dropped that could be tight; a network's own neurons are a computed atom within
 #: Blocks of a raw solver output with ``‖v_i‖ ≤ ZERO_BLOCK_RTOL · max_j ‖v_j‖`` are solver noise
 #: (interior-point and first-order solutions leave blocks of ~1e-8 that carry no objective).
 ZERO_BLOCK_RTOL = 1e-6
+#: A block computed exactly (a cone projection, a polished block) lies in its cone when every row
+#: ``j`` of the cone is violated by at most ``IN_CONE_RTOL ‖x̃_j‖ ‖w‖`` (rounding).
+IN_CONE_RTOL = 1e-12
+#: A block from an iterative method (an NNLS projection, the optimal set's Newton refinement) is
+#: accepted as in its cone at this level instead (its own accuracy), and made exact afterwards.
+IN_CONE_ITERATIVE_RTOL = 1e-9
 #: Sample ``k`` lies on the face of a block ``w`` of its cone when its slack
 #: ``|x̃_kᵀw| ≤ FACE_RTOL ‖x̃_k‖ ‖w‖`` (direction polish and Newton refinement).
 FACE_RTOL = 1e-9

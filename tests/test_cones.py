@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy.optimize import nnls as scipy_nnls
 
+from sklearn_convexrelu._tolerances import IN_CONE_RTOL
 from sklearn_convexrelu.arrangements import _augment, enumerate_arrangements
 from sklearn_convexrelu.program import cones, project_onto_cones
 
@@ -167,7 +168,7 @@ def _numpy_projections(X_aug, patterns, A, index, threshold=0.0):
     d, B = A.shape
     A = A.T.copy()
     row_norms = np.linalg.norm(X_aug, axis=1)
-    tolerance = cones._RTOL * np.linalg.norm(A, axis=1)
+    tolerance = IN_CONE_RTOL * np.linalg.norm(A, axis=1)
     signs = np.where(patterns[:, index], 1.0, -1.0).T
     rows, used = np.zeros((B, d), dtype=int), np.zeros((B, d), dtype=bool)
     A_face, rho = np.zeros((B, d, d)), np.zeros((B, d))

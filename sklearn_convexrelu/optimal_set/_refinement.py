@@ -19,6 +19,10 @@ accuracy of a dual is measured by :func:`dual_analysis` (see :mod:`sklearn_conve
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
+from .._tolerances import (
+    ACCURACY_CAP, ACCURACY_FLOOR, CANDIDATE_FACTOR, FACE_RTOL, IN_CONE_ITERATIVE_RTOL, REFINE_GAP_FACTOR, REFINE_MAX_ITER,
+    REFINE_MAX_UNKNOWNS, SUPPORT_RTOL, TIGHT_FACTOR,
+)
 from ..program.cones import _cone_rows, cone_kappas, face_span, project_onto_cones
 from ..program.operators import adjoint
 from ..program.penalty import GroupNormPenalty
@@ -26,10 +30,6 @@ from ..solvers._subspace_newton import subspace_gradient, subspace_hessian
 from ..solvers.first_order import FirstOrderSolver
 from ..solvers.polish import convex_objective
 from ._atoms import merge_directions
-from .._tolerances import (
-    ACCURACY_CAP, ACCURACY_FLOOR, CANDIDATE_FACTOR, FACE_RTOL, REFINE_GAP_FACTOR, REFINE_MAX_ITER, REFINE_MAX_UNKNOWNS,
-    SUPPORT_RTOL, TIGHT_FACTOR,
-)
 
 __all__ = ["dual_analysis", "refine_prediction", "resolve_first_order", "support_accuracy"]
 
@@ -200,7 +200,7 @@ def refine_prediction(X_aug, patterns, Y, s, loss, alpha, blocks, intercept, fit
     for g, (h, B) in enumerate(zip(heads, bases)):
         v = B @ x[owner == g]
         A = _cone_rows(X_aug, patterns[:, pat[h]])
-        if np.any(A @ v < -1e-9 * np.linalg.norm(A, axis=1) * np.linalg.norm(v)):
+        if np.any(A @ v < -IN_CONE_ITERATIVE_RTOL * np.linalg.norm(A, axis=1) * np.linalg.norm(v)):
             return None
         refined[side[h], out[h], :, pat[h]] = v
     return fits @ (x[:, None] * np.eye(K)[out[heads[owner]]]) + c, refined

@@ -17,13 +17,12 @@ import warnings
 import numpy as np
 
 from .._nnls import nnls
+from .._tolerances import IN_CONE_ITERATIVE_RTOL, IN_CONE_RTOL
 from ._cone_kernels import lawson_hanson_blocks
 from .operators import adjoint
 
 __all__ = ["cone_kappas", "face_span", "project_onto_cone", "project_onto_cones"]
 
-# Relative tolerance of the cone check: row j may be violated by _RTOL ‖x̃_j‖ ‖a‖.
-_RTOL = 1e-12
 # Violated rows a block's face takes per round (the most violated first): fewer rounds than one at
 # a time when faces are large (narrow cones in many dimensions).
 _ROWS_PER_ROUND = 8
@@ -94,7 +93,8 @@ def _single_projection(X_aug, pattern, a):
     try:
         rho, _ = nnls(A.T, -a)
         u = a + A.T @ rho
-        if np.all(A @ u >= -1e-9 * scale * np.linalg.norm(A, axis=1)) and abs(u @ (u - a)) <= 1e-9 * scale**2:
+        tol = IN_CONE_ITERATIVE_RTOL
+        if np.all(A @ u >= -tol * scale * np.linalg.norm(A, axis=1)) and abs(u @ (u - a)) <= tol * scale**2:
             return u
     except RuntimeError:  # neither NNLS method converged
         pass
@@ -125,7 +125,7 @@ def _lawson_hanson(X_aug, patterns, row_norms, A, index, rows, used, threshold, 
     U, status, faces = lawson_hanson_blocks(
         np.ascontiguousarray(X_aug, dtype=float), gates, np.ascontiguousarray(row_norms, dtype=float),
         np.ascontiguousarray(A, dtype=float), index.astype(np.int64).reshape(-1), faces, float(threshold),
-        int(max_rounds), _RTOL, _ROWS_PER_ROUND, _DEPENDENCE,
+        int(max_rounds), IN_CONE_RTOL, _ROWS_PER_ROUND, _DEPENDENCE,
     )
     return U, status != 1, np.maximum(faces, 0), faces >= 0, status == 2
 
