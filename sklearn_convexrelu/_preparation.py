@@ -42,7 +42,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from ._sklearn_compat import _check_sample_weight
 from .arrangements import Arrangements, arrangement_count_bound, enumerate_arrangements, sample_arrangements
 from .arrangements import _augment as augment
-from .program.losses import encode_targets
+from .program.losses import encode_targets, normalized_weights
 
 __all__ = [
     "PreparedData",
@@ -155,8 +155,8 @@ def positive_rows(X, Y, sample_weight):
     s = check_sample_weight(sample_weight, X)
     keep = s > 0
     if keep.all():
-        return X, Y, s * (s.size / s.sum())
-    return X[keep], Y[keep], s[keep] * (keep.sum() / s[keep].sum())
+        return X, Y, normalized_weights(s, s.size)
+    return X[keep], Y[keep], normalized_weights(s[keep], int(keep.sum()))
 
 
 # --------------------------------------------------------------------------------------------------
