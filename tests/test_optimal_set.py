@@ -294,6 +294,8 @@ def test_unique_case_has_one_point():
     assert np.allclose(merged.hidden_weights, est.network_.hidden_weights)
     assert np.allclose(merged.output_weights, est.network_.output_weights)
     assert inv.move_in_polytope(wide) is wide
+    with pytest.raises(ValueError, match="direction must be"):  # checked even where nothing moves
+        inv.move_in_polytope(wide, direction=np.ones(opt.n_atoms + 1))
 
 
 def test_samples_are_random_and_reproducible():

@@ -345,6 +345,10 @@ class Invariances:
         opt = self.optimal_set
         if not isinstance(step, Real) or not 0 <= step <= 1:
             raise ValueError(f"step must be in [0, 1], got {step}.")
+        if direction is not None:  # checked whatever the dimension: a wrong call fails everywhere
+            direction = np.asarray(direction, dtype=float)
+            if direction.shape != (opt.n_atoms,) or not np.all(np.isfinite(direction)):
+                raise ValueError(f"direction must be a finite array of shape ({opt.n_atoms},).")
         if not opt.contains(network, tol):
             raise ValueError("move_in_polytope needs an optimal network (optimal_set.contains(network)).")
         if opt.dimension == 0:
@@ -354,9 +358,6 @@ class Invariances:
         if direction is None:
             beta = N @ check_random_state(random_state).standard_normal(N.shape[1])
         else:
-            direction = np.asarray(direction, dtype=float)
-            if direction.shape != (opt.n_atoms,) or not np.all(np.isfinite(direction)):
-                raise ValueError(f"direction must be a finite array of shape ({opt.n_atoms},).")
             beta = N @ (N.T @ direction)
         t, blocking = max_step(coef, beta)
         if t == 0:
