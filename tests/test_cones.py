@@ -85,7 +85,6 @@ def test_warm_faces_give_the_same_projections(kind, seed, hidden_bias, no_fallba
     assert exact.all()
     np.testing.assert_allclose(warm, U, rtol=0, atol=1e-12 * np.abs(A).max())
     # the right face is confirmed in one round (nothing left for the fallback)
-    d = X_aug.shape[1]
     rows, used = np.maximum(faces, 0), faces >= 0
     *_, unfinished = cones._lawson_hanson(X_aug, patterns, np.linalg.norm(X_aug, axis=1), A.T, index, rows, used,
                                           0.0, 1)

@@ -280,8 +280,6 @@ def test_polish_survives_a_failed_projection(monkeypatch):
 def test_badly_scaled_column_does_not_raise():
     """A column ×1e8: a fit (not certified, a ConvergenceWarning and an OptimalSetWarning say so),
     not a RuntimeError from the cone projection."""
-    from sklearn_convexrelu.exceptions import OptimalSetWarning
-
     X, y = _smooth()
     X[:, 1] *= 1e8
     with warnings.catch_warnings():

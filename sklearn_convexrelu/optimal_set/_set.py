@@ -813,7 +813,7 @@ def _polytope(program, atoms, target, tolerance):
 def _describe(program, arrangements, solution, prediction, solver_blocks, tol, force):
     """Atoms, polytope, diagnostics from the best dual (see :func:`optimal_set_from_fit`) and
     whether the dual was re-solved."""
-    X_aug, Y, alpha = program.X_aug, program.Y, program.alpha
+    X_aug, alpha = program.X_aug, program.alpha
     target, blocks, (kappas, directions, accuracy), solver_accuracy, refined, resolved = _best_dual(
         program, arrangements, solver_blocks, solution.intercept, prediction, tol, force,
     )
