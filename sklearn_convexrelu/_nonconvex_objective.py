@@ -36,8 +36,22 @@ def _per_network(product, *arrays):
     return np.stack([product(*slices) for slices in zip(*arrays)])
 
 
-def _penalty(alpha, W, a, penalized):
-    return 0.5 * alpha * (np.sum((W * W) * penalized[:, None], axis=(1, 2)) + np.sum(a * a, axis=1))
+def weight_decay(alpha, W, a, penalized):
+    """The penalty of (NC), ``(alpha/2) (‖P W_s‖² + ‖a_s‖²)`` for each network (SPEC §1).
+
+    Parameters
+    ----------
+    alpha : float
+    W : ndarray of shape (n_networks, n_dims, n_neurons)
+    a : ndarray of shape (n_networks, n_neurons) or (n_networks, n_neurons, n_outputs)
+    penalized : ndarray of shape (n_dims,)
+
+    Returns
+    -------
+    ndarray of shape (n_networks,)
+    """
+    output = np.sum(a * a, axis=tuple(range(1, a.ndim)))
+    return 0.5 * alpha * (np.sum((W * W) * penalized[:, None], axis=(1, 2)) + output)
 
 
 def nonconvex_value(X_aug, loss, Y, s, alpha, W, a, c, outputs, penalized):
@@ -63,7 +77,7 @@ def nonconvex_value(X_aug, loss, Y, s, alpha, W, a, c, outputs, penalized):
     """
     onehot = np.eye(Y.shape[1])[outputs]  # (m, K)
     F = _per_network(lambda W, a, c: np.maximum(X_aug @ W, 0.0) @ (a[:, None] * onehot) + c, W, a, c)
-    return _data_term(loss, Y, s, F)[0] + _penalty(alpha, W, a, penalized)
+    return _data_term(loss, Y, s, F)[0] + weight_decay(alpha, W, a, penalized)
 
 
 def nonconvex_value_and_gradient(X_aug, loss, Y, s, alpha, W, a, c, outputs, penalized, fit_intercept):
@@ -92,4 +106,4 @@ def nonconvex_value_and_gradient(X_aug, loss, Y, s, alpha, W, a, c, outputs, pen
     grad_W = _per_network(lambda W, M: alpha * penalized[:, None] * W - X_aug.T @ M, W, M)
     grad_a = _per_network(lambda a, R, h: alpha * a - (R.T @ h)[outputs, np.arange(m)], a, R, relu)
     grad_c = -R.sum(axis=1) if fit_intercept else np.zeros((S, K))
-    return values + _penalty(alpha, W, a, penalized), (grad_W, grad_a, grad_c), Z, R
+    return values + weight_decay(alpha, W, a, penalized), (grad_W, grad_a, grad_c), Z, R

@@ -5,6 +5,7 @@ from numbers import Real
 
 import numpy as np
 
+from ._nonconvex_objective import weight_decay
 from .arrangements import _augment
 from .program.losses import encode_targets, get_loss, normalized_weights
 from .program.operators import forward
@@ -209,10 +210,9 @@ class TwoLayerReLUNetwork:
         """
         if not (isinstance(alpha, Real) and 0 <= alpha < np.inf):
             raise ValueError(f"alpha must be a non-negative finite float; got {alpha!r}.")
-        total = np.sum(self.hidden_weights**2) + np.sum(self.output_weights**2)
-        if penalize_hidden_bias:
-            total += np.sum(self.hidden_bias**2)
-        return 0.5 * alpha * float(total)
+        W = np.vstack([self.hidden_weights, self.hidden_bias])[None]  # X̃ coordinates, bias last
+        penalized = np.r_[np.ones(self.n_features), float(penalize_hidden_bias)]
+        return float(weight_decay(alpha, W, self.output_weights[None], penalized)[0])
 
     def objective(self, X, y, alpha, *, sample_weight=None, loss="squared_error", penalize_hidden_bias=True):
         """The regularised training objective (NC) of SPEC §1.
