@@ -87,6 +87,10 @@ MAX_BASES = 20_000
 #: Atoms given from outside (e.g. a network's own neurons, SPEC §6) closer than this to a computed
 #: atom are that atom (unit vectors; the computed atoms are accurate to ``τ`` at best).
 SAME_ATOM_ATOL = 1e-10
+#: Neurons of one network whose unit hidden vectors are closer than this are parallel: the default
+#: ``tol`` of :meth:`Invariances.merge` (the parts of a split neuron agree to rounding); merging at a
+#: larger ``tol`` is checked for optimality.
+PARALLEL_ATOL = 1e-9
 
 # -- the landscape tools (SPEC §6), which work from a solve to a fixed relative gap ---------------
 

@@ -5,6 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._tolerances import PARALLEL_ATOL
 from ..network import TwoLayerReLUNetwork, blocks_to_network
 from ._atoms import merge_directions
 from ._polytope import max_step
@@ -169,7 +170,7 @@ class Invariances:
         scale[neuron:neuron + gamma.size] = np.sqrt(gamma)
         return self._take(network, index, scale)
 
-    def merge(self, network, tol=1e-9):
+    def merge(self, network, tol=PARALLEL_ATOL):
         """Merge positively parallel neurons with the same output and sign (invariance 3).
 
         Neurons whose unit hidden vectors (bias included) are closer than ``tol`` become the
@@ -223,7 +224,8 @@ class Invariances:
         # the merged block Σ_j |a_j| w̃_j = product · unit, as its balanced neuron (SPEC §3.1)
         merged = blocks_to_network((units[:, first] * product[None, :]).T, np.sign(a[first]), network.output_bias,
                                    hidden_bias=True, outputs=out[first])
-        if tol > 1e-9 and self.optimal_set.contains(network) and not self.optimal_set.contains(merged):
+        # up to PARALLEL_ATOL merging only moves rounding; beyond it, check that the result is optimal
+        if tol > PARALLEL_ATOL and self.optimal_set.contains(network) and not self.optimal_set.contains(merged):
             raise ValueError(
                 f"tol={tol!r} merged neurons that are not parallel: the merged network computes another "
                 "function and is not optimal. Use a smaller tol (the default merges parallel neurons only)."
