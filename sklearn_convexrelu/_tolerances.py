@@ -60,10 +60,6 @@ ACCURACY_CAP = 5e-3
 TIGHT_FACTOR = 10.0
 #: Cones with κ/alpha ≥ 1 − CANDIDATE_FACTOR·ε are candidate atoms (decided by the least-mass LP).
 CANDIDATE_FACTOR = 100.0
-#: When the min-norm network of a polytope with null directions misses the objective, the rank
-#: is decided again at these multiples of τ (the fit matrix's singular values may have no gap
-#: around τ: directions counted as null then move the prediction).
-RANK_RETRY_FACTORS = (0.1, 0.01)
 #: The dual is refined by a warm-started first-order re-solve when ε exceeds the solve's own
 #: tolerance ``tol`` and this floor (a first-order solution is tight to about ``tol`` already; an
 #: interior point's dual can miss tightness by 1e-2 near interpolation).

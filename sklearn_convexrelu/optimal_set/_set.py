@@ -15,9 +15,7 @@ from ..program.penalty import GroupNormPenalty
 from ._atoms import Atoms, merge_directions
 from ._polytope import CoefficientPolytope
 from ._refinement import dual_analysis, refine_prediction, resolve_first_order, support_accuracy
-from .._tolerances import (
-    ACCURACY_CAP, ACCURACY_FLOOR, CANDIDATE_FACTOR, RANK_RETRY_FACTORS, REFINE_GAP_FACTOR, REFINE_TRIGGER, TIGHT_FACTOR,
-)
+from .._tolerances import ACCURACY_CAP, ACCURACY_FLOOR, CANDIDATE_FACTOR, REFINE_GAP_FACTOR, REFINE_TRIGGER, TIGHT_FACTOR
 
 __all__ = ["OptimalSet", "optimal_set_from_fit"]
 
@@ -784,30 +782,10 @@ def optimal_set_from_fit(X_aug, arrangements, Y, s, loss, alpha, solution, predi
         # keep the description whose min-norm network has the lowest objective
         retries = ([] if resolved else [True]) + ([None] if missed and description[2].refined else [])
         for force in retries:
-            other = _describe(program, arrangements, solution, prediction, solver_blocks, tol, force)[:3]
-            candidate = OptimalSet(program, *other)
-            if candidate.objective < optimal_set.objective:
-                optimal_set, description = candidate, other
-    atoms, polytope, diagnostics = description
-    for factor in RANK_RETRY_FACTORS:
-        # singular values of the fits without a gap around the rank tolerance (atoms made nearly
-        # parallel by a column ×1e5: 5.9e-6, 5.5e-7, 1.9e-7, 4.6e-8 against a threshold of 4e-7)
-        # give "null" directions that move the prediction: the min-norm network misses the
-        # objective, so decide the rank at a smaller tolerance and keep the better description
-        if not (optimal_set.dimension and optimal_set.objective > solver_value + tol * abs(solver_value)):
-            break
-        polytope = _polytope(program, atoms, diagnostics.target, factor * polytope.tolerance)
-        other = OptimalSet(program, atoms, polytope, diagnostics)
-        if other.objective < optimal_set.objective:
-            optimal_set = other
+            other = OptimalSet(program, *_describe(program, arrangements, solution, prediction, solver_blocks, tol, force)[:3])
+            if other.objective < optimal_set.objective:
+                optimal_set = other
     return optimal_set
-
-
-def _polytope(program, atoms, target, tolerance):
-    """The coefficient polytope 𝒞 of ``atoms`` reproducing the optimal prediction ``target``."""
-    n, K = program.Y.shape
-    A = program.nuisance(atoms.placed(atoms.fits(program.X_aug), K)).reshape(n * K, atoms.directions.shape[0])
-    return CoefficientPolytope(A, program.nuisance(target).ravel(), tolerance)
 
 
 def _describe(program, arrangements, solution, prediction, solver_blocks, tol, force):
@@ -837,7 +815,9 @@ def _describe(program, arrangements, solution, prediction, solver_blocks, tol, f
     _, first = np.unique(cone_atoms, return_index=True)
     atoms = Atoms(atom_units, sign[first], candidate[first, 0])
 
-    polytope = _polytope(program, atoms, target, tolerance)
+    n, K = program.Y.shape
+    A = program.nuisance(atoms.placed(atoms.fits(X_aug), K)).reshape(n * K, n_atoms)
+    polytope = CoefficientPolytope(A, program.nuisance(target).ravel(), tolerance)
 
     solver_coefficients = np.zeros(n_atoms)
     on_atom = solver_blocks[candidate[:, 2], candidate[:, 0], :, candidate[:, 1]]  # (n_candidates, d)
