@@ -160,3 +160,22 @@ def test_subspace_newton_system_matches_finite_differences(penalize_hidden_bias,
     H = subspace_hessian(loss, penalty, alpha, Y, s, Z, fits, outputs, W, spans, owner, True)
     numeric = np.array([(gradient(x + h * e) - gradient(x - h * e)) / (2 * h) for e in np.eye(x.size)])
     assert np.allclose(H, numeric, rtol=1e-5, atol=1e-7)
+
+
+def test_bias_free_kappas_stop_after_the_wanted_entries_and_bound_the_rest():
+    # a pricing step asks for the n_wanted largest κ above a level; entries it does not compute must
+    # still be upper bounds (the certificate takes max κ over all of them)
+    from sklearn_convexrelu.program._bias_free import bias_free_kappas
+
+    _, X_aug, patterns, rng = _data(n=9, p=2, seed=4)
+    R = rng.standard_normal((X_aug.shape[0], 1))
+    R -= R.mean()  # a fitted intercept: Σ r = 0, so every κ is finite
+    full, _, full_exact = bias_free_kappas(X_aug, patterns, R)
+    assert np.all(full[~full_exact] == 0)  # not computed only where the bound is already 0
+    level = float(np.quantile(full, 0.5))
+    some, _, exact = bias_free_kappas(X_aug, patterns, R, threshold=0.0, n_wanted=3, level=level)
+    assert 3 <= exact.sum() < exact.size
+    assert np.count_nonzero(exact & (some > level)) == 3
+    assert np.allclose(some[exact], full[exact], rtol=1e-12)
+    assert np.all(some[~exact] >= full[~exact] * (1 - 1e-12))
+    assert some.max() >= full.max() * (1 - 1e-12)  # so κ_max, hence the certificate, stays valid

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._preparation import arrangement_mode, augment, build_arrangements, encode_labels, encode_values, positive_rows
+from .._tolerances import LANDSCAPE_SLACK_RTOL, NEURON_ZERO_RTOL
 from ..arrangements import Arrangements
 from ..network import TwoLayerReLUNetwork
 from ..network import blocks_to_network as _blocks_to_network
 from ..program.losses import encode_targets, get_loss
-from .._tolerances import LANDSCAPE_SLACK_RTOL, NEURON_ZERO_RTOL
 from ..program.certificate import program_dual_point
 from ..program.operators import forward
 from ..program.penalty import GroupNormPenalty
