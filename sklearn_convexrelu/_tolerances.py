@@ -27,11 +27,11 @@ Every decision then uses the *tolerance* ``τ = TIGHT_FACTOR · ε`` — measure
   largest fits, e.g. along a column ×1e5).
 
 **The landscape tools** (:mod:`~sklearn_convexrelu.landscape`) work from a solve to a fixed
-relative gap of about 1e-9 (so a dual accurate to about 1e-5) and use fixed tolerances: tight at
-:data:`LANDSCAPE_TIGHT_RTOL`, clearly slack (the solver's residue there is dropped when that costs
-no objective) below :data:`LANDSCAPE_SLACK_RTOL` — a band in between is neither, so no cone is
-dropped that could be tight; a network's own neurons are a computed atom within
-:data:`SAME_ATOM_ATOL`.
+relative gap of about 1e-9 and describe its optimal set as the estimators do (the minimal width).
+Their own fixed tolerances: a cone is clearly slack (the solver's residue there is dropped when
+that costs no objective) below :data:`LANDSCAPE_SLACK_RTOL`; a network's own neurons are a
+computed atom within :data:`SAME_ATOM_ATOL`; the path's pruning moves decide ranks at
+:data:`RANK_RTOL`.
 """
 
 # -- solver output (SPEC §3.1, §10.1) ------------------------------------------------------------
@@ -98,13 +98,5 @@ NEURON_ZERO_RTOL = 1e-12
 RANK_RTOL = 1e-10
 #: Relative size below which a pruning direction's entry counts as zero.
 PIVOT_RTOL = 1e-9
-#: κ ≥ (1 − LANDSCAPE_TIGHT_RTOL) alpha counts as tight at a landscape optimum (solved to a gap of
-#: about 1e-9, so the dual is accurate to about 1e-5); directions that close are one atom.
-LANDSCAPE_TIGHT_RTOL = 1e-5
 #: A dual constraint with κ < (1 − LANDSCAPE_SLACK_RTOL) alpha at a landscape optimum is slack.
 LANDSCAPE_SLACK_RTOL = 1e-4
-#: The minimal-width search: supports whose best fit of the optimal prediction misses it by more
-#: than this fraction are not solved for (the tight directions carry the solver's error).
-WIDTH_FIT_RTOL = 1e-3
-#: ... and a network within this relative distance of the computed optimum's objective is optimal.
-WIDTH_OPTIMAL_RTOL = 1e-7

@@ -52,6 +52,21 @@ def test_m_star_against_brute_force(two_neurons):
         assert _restricted_value(X_aug, y, alpha, patterns[:, [i]], np.array([sign])) > report.optimum * (1 + 1e-4)
 
 
+def test_m_star_when_a_small_neuron_makes_the_optimal_set_a_segment():
+    # Regression (issue 13): m* comes from the optimal set's vertices. Its atoms pointed along the
+    # solution's blocks, and a block of 4e-4 next to ones of 1 (direction accurate only to the
+    # primal's 1e-9 gap) hid a dependence of four atom fits: the set came out as a point and m* as
+    # 4, where a three-neuron network is optimal (the subset search of the previous version found it)
+    r = np.random.default_rng(5)
+    X = r.uniform(-1, 1, size=(10, 1))
+    y = np.sin(3 * X[:, 0])
+    report = no_spurious_valleys_width(X, y, 0.01)
+    network = report.minimal_network
+    assert report.m_star_proven and report.m_star == network.n_neurons <= 3
+    assert optimality_certificate(network, X, y, 0.01, tol=1e-8).certified
+    assert network.objective(X, y, 0.01) == pytest.approx(report.optimum, rel=1e-9)
+
+
 def test_fit_dimension_and_threshold():
     rng = np.random.default_rng(1)
     X = rng.uniform(-1, 1, size=(9, 2))

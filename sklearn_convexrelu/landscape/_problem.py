@@ -15,8 +15,9 @@ import numpy as np
 from .._preparation import arrangement_mode, augment, build_arrangements, encode_labels, encode_values, positive_rows
 from .._tolerances import LANDSCAPE_SLACK_RTOL, NEURON_ZERO_RTOL
 from ..arrangements import Arrangements
-from ..network import TwoLayerReLUNetwork
+from ..network import ConvexSolution, TwoLayerReLUNetwork
 from ..network import blocks_to_network as _blocks_to_network
+from ..optimal_set import optimal_set_from_fit
 from ..program.losses import encode_targets, get_loss
 from ..program.certificate import program_dual_point
 from ..program.operators import forward
@@ -383,6 +384,21 @@ class _Optimum:
 
     def network(self, problem):
         return blocks_to_network(problem, self.blocks, self.signs, self.intercept, self.outputs)
+
+    def optimal_set(self, problem, arrangements, tol):
+        """The set of all optimal networks (SPEC §5), as the estimators build it after their solve.
+
+        Only for a penalised hidden bias (or none): with an unpenalised bias the tight directions
+        form segments, not the finitely many atoms of an :class:`~sklearn_convexrelu.optimal_set.OptimalSet`.
+        """
+        K, d, P = self.intercept.size, problem.X_aug.shape[1], self.patterns.shape[1]
+        stacked = np.zeros((2, K, d, P))
+        stacked[(self.signs < 0).astype(int), self.outputs, :, self.pattern_index] = self.blocks
+        solution = ConvexSolution(self.generators, stacked[0], stacked[1], self.intercept, problem.hidden_bias)
+        return optimal_set_from_fit(
+            problem.X_aug, arrangements, problem.Y, problem.s, problem.loss, problem.alpha, solution, self.prediction,
+            fit_intercept=problem.fit_intercept, hidden_bias=problem.hidden_bias, tol=tol,
+        )
 
 
 def _polished(problem, patterns, stacked, intercept):

@@ -1,19 +1,16 @@
 """How wide a network must be: ``m*`` and the width without spurious valleys (SPEC §3, §6 (iv))."""
 
-import itertools
 from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .._nnls import nnls
 from ..network import TwoLayerReLUNetwork
 from .nonconvex import _train_batch
-from ..optimal_set import Atoms, merge_directions
-from .._tolerances import LANDSCAPE_TIGHT_RTOL, RANK_RTOL, WIDTH_FIT_RTOL, WIDTH_OPTIMAL_RTOL
-from .path import _from_blocks, _lifted, _prune
-from ._problem import blocks_to_network, data_problem, get_arrangements, restricted_optimum, solve_optimum
+from .._tolerances import RANK_RTOL
+from .path import _from_blocks, _prune
+from ._problem import blocks_to_network, data_problem, get_arrangements, solve_optimum
 from .._sklearn_compat import Interval, validate_params
 from ._params import COUNT, DATA_CONSTRAINTS, POSITIVE, TRAINING_CONSTRAINTS
 
@@ -35,8 +32,8 @@ class WidthReport:
         Fewest neurons of an optimal network found: ``m*`` when ``m_star_proven``, else an upper
         bound (a minimal network from pruning the computed optimum).
     m_star_proven : bool
-        Whether no optimal network with fewer neurons exists: every support smaller than
-        ``m_star`` of the tight atoms was checked (all patterns enumerated, penalised hidden bias).
+        Whether no optimal network with fewer neurons exists: every vertex of the optimal polytope
+        was enumerated (all patterns enumerated, penalised hidden bias).
     threshold : int
         Width from which (NC) has no spurious valleys by the construction of
         :func:`~sklearn_convexrelu.landscape.path_to_global_minimum`: ``fit_dimension + 1``
@@ -50,7 +47,8 @@ class WidthReport:
     exact : bool
         Whether all activation patterns were used.
     n_tight_atoms : int
-        Number of distinct optimal neuron directions (the atoms of SPEC §5) searched.
+        Number of atoms of the optimal set (SPEC §5), the neuron directions an optimal network can
+        use (0 with an unpenalised hidden bias, where they are not finitely many).
     minimal_network : TwoLayerReLUNetwork
         An optimal network with ``m_star`` neurons.
 
@@ -100,45 +98,6 @@ def _fit_dimension(problem, patterns):
     return int(np.sum(sv > RANK_RTOL * max(sv.max(initial=0.0), np.finfo(float).tiny)))
 
 
-def _tight_atoms(problem, patterns, prediction, extra):
-    """Distinct unit directions with ``κ_{i,σ} ≈ alpha`` at the optimum, plus ``extra`` atoms."""
-    level = problem.alpha * (1 - LANDSCAPE_TIGHT_RTOL)
-    kappas, directions, _ = problem.dual_point(patterns, prediction, threshold=level).scan
-    _, i, side = np.nonzero((kappas >= level) & np.isfinite(kappas))
-    units = directions[0, :, i, side] / kappas[0, i, side][:, None]
-    atoms = extra.concat(Atoms(units, np.where(side == 0, 1, -1)))
-    labels = merge_directions(atoms.directions, atoms.signs[:, None], LANDSCAPE_TIGHT_RTOL)
-    _, first = np.unique(labels, return_index=True)  # the first member of each group
-    return atoms.subset(np.sort(first))
-
-
-def _smallest_support(problem, atoms, target, max_size, max_subsets, optimal_network):
-    """Smallest set of atoms on which an optimal network exists.
-
-    Supports whose atoms fit ``target`` (the centred optimal prediction) by non-negative least
-    squares up to ``WIDTH_FIT_RTOL`` go to ``optimal_network(support)``, which returns an optimal
-    network on them or ``None``.
-
-    Returns
-    -------
-    network : TwoLayerReLUNetwork or None
-    exhausted : bool
-        Whether every subset of size < ``max_size`` was checked.
-    """
-    fits = _lifted(problem, atoms)[:-1]  # (n, k) centred fits
-    tried = 0
-    for size in range(max_size):
-        for support in itertools.combinations(range(fits.shape[1]), size):
-            tried += 1
-            if tried > max_subsets:
-                return None, False
-            if size == 0 or nnls(fits[:, support], target)[1] <= WIDTH_FIT_RTOL * np.linalg.norm(target):
-                network = optimal_network(support)
-                if network is not None:
-                    return network, True
-    return None, True
-
-
 @validate_params({**DATA_CONSTRAINTS, "max_subsets": [COUNT]}, prefer_skip_nested_validation=True)
 def no_spurious_valleys_width(
     X, y, alpha, *, loss="squared_error", sample_weight=None, hidden_bias=True, penalize_hidden_bias=True,
@@ -152,14 +111,15 @@ def no_spurious_valleys_width(
     Every optimal network uses only the *tight atoms* — the unit directions ``û`` with
     ``σ rᵀ(X̃û)_+ = alpha`` at the (unique) optimal dual vector — with non-negative weights that
     reproduce the optimal prediction (SPEC §5). So ``m*`` is the smallest support of such a
-    representation; it is attained at a vertex of the optimal polytope. The upper bound comes
-    from pruning the computed optimum to linearly independent fits; subsets of fewer tight atoms
-    are then searched exhaustively by size (up to ``max_subsets``): a subset whose fits can match
-    the optimal prediction (non-negative least squares, 1e-3 relative) is decided by solving the
-    convex program restricted to its (pattern, sign) pairs, which must reach the optimum within
-    1e-7 (relative). The result is *proven* — up to that solver accuracy — when the search
-    finished over all patterns with a penalised hidden bias (with an unpenalised bias the tight
-    directions form segments, not points, and only the upper bound is reported).
+    representation; it is attained at a vertex of the optimal polytope. The computed optimum's
+    :class:`~sklearn_convexrelu.optimal_set.OptimalSet` (the one the estimators build, with its
+    tight set decided at the measured accuracy of the dual) gives the atoms and the polytope; its
+    vertex with the fewest positive coefficients is the minimal network
+    (:meth:`~sklearn_convexrelu.optimal_set.OptimalSet.minimal_network`). The result is *proven*
+    when every vertex was enumerated (at most ``max_subsets`` candidate bases) over all patterns
+    with a penalised hidden bias. With an unpenalised bias the tight directions form segments,
+    not finitely many atoms: only an upper bound is reported, the computed optimum pruned to
+    linearly independent fits.
 
     **No spurious valleys.** From any network, the path of
     :func:`~sklearn_convexrelu.landscape.path_to_global_minimum` (balance, merge, prune, then the
@@ -203,7 +163,8 @@ def no_spurious_valleys_width(
     random_state : int, RandomState instance or None, default=None
         Seed of the pattern sampling.
     max_subsets : int, default=20000
-        Largest number of atom subsets tried when searching for fewer neurons.
+        Largest number of subsets of the atoms (candidate bases of the optimal polytope) examined
+        to enumerate its vertices; beyond it vertices are sampled and ``m*`` is an upper bound.
     tol : float, default=1e-9
         Tolerance of the convex solve.
 
@@ -233,36 +194,22 @@ def no_spurious_valleys_width(
     arr = get_arrangements(problem, arrangements, max_arrangements=max_arrangements,
                            n_arrangements=n_arrangements, random_state=random_state)
     optimum = solve_optimum(problem, arr, tol=tol)
-    atoms, coefs, _ = _from_blocks(problem, optimum.blocks, optimum.signs)
-    coefs = _prune(problem, atoms, coefs)[-1]
-    live = coefs > 0
-    pruned = atoms.subset(live)
-    prediction = optimum.prediction[:, 0]
-    network = _network(problem, pruned, coefs[live], prediction)
-    tight = _tight_atoms(problem, arr.patterns, optimum.prediction, pruned)
-    proven = False
+    proven, n_atoms = False, 0
     if problem.penalty.penalize_hidden_bias or not problem.hidden_bias:
-        target = prediction - (prediction.mean() if problem.fit_intercept else 0.0)
-
-        def optimal_network(support):
-            """The optimum over the atoms' (pattern, sign) pairs, if it is the global one."""
-            directions, signs = tight.directions[list(support)], tight.signs[list(support)]
-            if not support:
-                candidate = _network(problem, tight, np.zeros(len(tight.signs)), prediction)
-                value = problem.objective(candidate)
-            else:
-                patterns = problem.X_aug @ directions.T >= 0
-                value, candidate = restricted_optimum(problem, patterns, signs, np.zeros(len(signs), dtype=int))
-            optimal = value <= optimum.objective + WIDTH_OPTIMAL_RTOL * abs(optimum.objective)
-            return _without_zero_neurons(candidate) if optimal else None
-
-        found, proven = _smallest_support(problem, tight, target, int(live.sum()), max_subsets, optimal_network)
-        network = found if found is not None else network
+        # m* is the fewest positive coefficients at a vertex of the optimal polytope (SPEC §5)
+        optimal_set = optimum.optimal_set(problem, arr, tol)
+        vertices, proven = optimal_set._vertices(100, 0, max_bases=max_subsets)
+        network, n_atoms = optimal_set._coefficient_network(vertices[0]), optimal_set.n_atoms
+    else:  # an upper bound: the computed optimum pruned to linearly independent fits
+        atoms, coefs, _ = _from_blocks(problem, optimum.blocks, optimum.signs)
+        coefs = _prune(problem, atoms, coefs)[-1]
+        live = coefs > 0
+        network = _network(problem, atoms.subset(live), coefs[live], optimum.prediction[:, 0])
     m_star = network.n_neurons
     fit_dimension = _fit_dimension(problem, arr.patterns)
     return WidthReport(
         int(m_star), bool(proven and arr.exact), fit_dimension + 1 if m_star else 1, fit_dimension,
-        problem.X.shape[0], float(optimum.objective), bool(arr.exact), len(tight.signs), network,
+        problem.X.shape[0], float(optimum.objective), bool(arr.exact), n_atoms, network,
     )
 
 
@@ -271,12 +218,6 @@ def _network(problem, atoms, coefs, prediction):
     blocks = coefs[:, None] * atoms.directions
     intercept = np.mean(prediction - atoms.fits(problem.X_aug) @ coefs) if problem.fit_intercept else 0.0
     return blocks_to_network(problem, blocks, atoms.signs, [intercept])
-
-
-def _without_zero_neurons(network):
-    alive = np.any(network.output_weights != 0, axis=1)
-    return TwoLayerReLUNetwork(network.hidden_weights[:, alive], network.hidden_bias[alive],
-                               network.output_weights[alive], network.output_bias)
 
 
 @dataclass(frozen=True, eq=False)

@@ -205,13 +205,14 @@ class CoefficientPolytope:
             coef[support[shrinking[np.argmin(ratios)]]] = 0.0
             coef = self.clean(coef)
 
-    def vertices(self, max_count, random_state, start):
+    def vertices(self, max_count, random_state, start, max_bases=MAX_BASES):
         """Vertices (fewest positive coefficients first, at most ``max_count``) and whether all were
-        enumerated; ``start`` (a point of 𝒞) is pruned to one vertex that is always included."""
+        enumerated (when there are at most ``max_bases`` candidate bases); ``start`` (a point of 𝒞)
+        is pruned to one vertex that is always included."""
         if self.dimension == 0 or not self.mass > 0:
             return start[None, :], True
         free = np.flatnonzero(self.free)
-        complete = math.comb(free.size, self.dimension) <= MAX_BASES
+        complete = math.comb(free.size, self.dimension) <= max_bases
         if complete:
             found = self._basic_solutions(free)
         else:

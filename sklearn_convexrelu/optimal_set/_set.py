@@ -15,7 +15,7 @@ from ..program.penalty import GroupNormPenalty
 from ._atoms import Atoms, merge_directions
 from ._polytope import CoefficientPolytope
 from ._refinement import dual_analysis, refine_prediction, resolve_first_order, support_accuracy
-from .._tolerances import ACCURACY_CAP, ACCURACY_FLOOR, CANDIDATE_FACTOR, REFINE_GAP_FACTOR, REFINE_TRIGGER, TIGHT_FACTOR
+from .._tolerances import ACCURACY_CAP, ACCURACY_FLOOR, CANDIDATE_FACTOR, MAX_BASES, REFINE_GAP_FACTOR, REFINE_TRIGGER, TIGHT_FACTOR
 
 __all__ = ["OptimalSet", "optimal_set_from_fit"]
 
@@ -392,11 +392,11 @@ class OptimalSet:
         self._warn_unless_describing()
         return self._vertices(max_count, random_state)[0]
 
-    def _vertices(self, max_count, random_state):
+    def _vertices(self, max_count, random_state, max_bases=MAX_BASES):
         max_count = _check_nonnegative_int(max_count, "max_count")
         if max_count < 1:
             raise ValueError(f"max_count must be at least 1, got {max_count}.")
-        return self._polytope.vertices(max_count, check_random_state(random_state), self.min_norm_coefficients)
+        return self._polytope.vertices(max_count, check_random_state(random_state), self.min_norm_coefficients, max_bases)
 
     def minimal_network(self, *, return_proven=False, max_count=100):
         """A vertex of 𝒞 with the fewest neurons found: a minimal optimal network (SPEC §5).
@@ -803,25 +803,33 @@ def _describe(program, arrangements, solution, prediction, solver_blocks, tol, f
     sign = 1 - 2 * candidate[:, 2]
     cone_atoms = merge_directions(units, np.column_stack([candidate[:, 0], sign]), tolerance)
     n_atoms = int(cone_atoms.max(initial=-1)) + 1
-    atom_units = np.zeros((n_atoms, X_aug.shape[1]))
-    np.add.at(atom_units, cone_atoms, units)
-    # an atom that carries blocks of the solution behind the dual points along their sum: the
-    # target prediction is then a combination of atom fits to rounding (dual directions are off by
-    # the dual's error, which a column ×1e5 magnifies: residual 6.6e-8, min-norm network 1.4e-6 above)
-    carried = np.zeros_like(atom_units)
+    dual_units = np.zeros((n_atoms, X_aug.shape[1]))
+    np.add.at(dual_units, cone_atoms, units)
+    carried = np.zeros_like(dual_units)
     np.add.at(carried, cone_atoms, blocks[candidate[:, 2], candidate[:, 0], :, candidate[:, 1]])
-    atom_units = np.where(np.any(carried, axis=1, keepdims=True), carried, atom_units)
-    atom_units /= np.maximum(np.linalg.norm(atom_units, axis=1, keepdims=True), _TINY)
     _, first = np.unique(cone_atoms, return_index=True)
-    atoms = Atoms(atom_units, sign[first], candidate[first, 0])
-
     n, K = program.Y.shape
-    A = program.nuisance(atoms.placed(atoms.fits(X_aug), K)).reshape(n * K, n_atoms)
-    polytope = CoefficientPolytope(A, program.nuisance(target).ravel(), tolerance)
+    b = program.nuisance(target).ravel()
+
+    def describe(atom_units):
+        atom_units = atom_units / np.maximum(np.linalg.norm(atom_units, axis=1, keepdims=True), _TINY)
+        atoms = Atoms(atom_units, sign[first], candidate[first, 0])
+        A = program.nuisance(atoms.placed(atoms.fits(X_aug), K)).reshape(n * K, n_atoms)
+        return atoms, CoefficientPolytope(A, b, tolerance)
+
+    atoms, polytope = describe(dual_units)
+    if polytope.projection_residual > tolerance:
+        # the dual directions miss the target prediction (the dual's error, which a column ×1e5
+        # magnifies: residual 6.6e-8, min-norm network 1.4e-6 above the refined objective): atoms
+        # that carry blocks of the solution point along their sum instead, which reproduce it to
+        # rounding. Not always: the direction of a small block is only as accurate as the primal
+        # (a block of 4e-4 next to ones of 1 after a solve to 1e-9 hid a dependence of the fits,
+        # and the set came out as a point where it is a segment)
+        atoms, polytope = describe(np.where(np.any(carried, axis=1, keepdims=True), carried, dual_units))
 
     solver_coefficients = np.zeros(n_atoms)
     on_atom = solver_blocks[candidate[:, 2], candidate[:, 0], :, candidate[:, 1]]  # (n_candidates, d)
-    along = np.maximum(np.einsum("td,td->t", on_atom, atom_units[cone_atoms]), 0.0)
+    along = np.maximum(np.einsum("td,td->t", on_atom, atoms.directions[cone_atoms]), 0.0)
     np.add.at(solver_coefficients, cone_atoms, along)
     diagnostics = _Diagnostics(
         tight_cones=np.column_stack([candidate[:, 0], candidate[:, 1], sign]).astype(int), cone_atoms=cone_atoms,
