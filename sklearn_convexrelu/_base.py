@@ -19,7 +19,7 @@ from ._sklearn_compat import Interval, StrOptions, validate_data
 from .exceptions import OptimalSetWarning
 from .optimal_set import Invariances, optimal_set_from_fit
 from .pattern_search import search_arrangements
-from .program.certificate import duality_certificate
+from .program.certificate import program_dual_point
 from .program.losses import get_loss
 from .solvers import solve_convex_program
 from .solvers._threads import blas_threads
@@ -175,15 +175,11 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
             # an interior point's dual can be far less accurate than its primal (gap 2e-2 where the
             # same network certifies at 5e-7): the optimal set refined it, and its min-norm network
             # predicts the refined prediction, whose dual point is one more candidate (SPEC §4)
-            refined = duality_certificate(
-                X_aug, arrangements.patterns, Y_fit, s, self.alpha, loss, network.output(X_fit), objective,
-                fit_intercept=self.fit_intercept, exact=arrangements.exact, tol=self.tol,
+            refined = program_dual_point(
+                X_aug, arrangements.patterns, Y_fit, s, self.alpha, loss, network.output(X_fit),
+                fit_intercept=self.fit_intercept,
             )
-            if refined.lower_bound > certificate.lower_bound:
-                certificate = replace(
-                    certificate, lower_bound=refined.lower_bound, kappa_ratio=refined.kappa_ratio,
-                    most_violated=refined.most_violated,
-                )
+            certificate = certificate._tightened(refined, self.alpha)
         solver_network = fit.solution.to_network()
         solver_objective = _network_objective(solver_network, X_fit, Y_fit, s, loss, self.alpha)
         tiny = np.finfo(float).tiny

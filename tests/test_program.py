@@ -216,6 +216,48 @@ def test_certificate_text_says_what_is_proven():
         assert text(exact, 1e-3).startswith("not certified:")
 
 
+def test_a_certificate_keeps_the_largest_lower_bound_of_its_dual_points():
+    # SPEC §4: any dual point bounds every network, so a certificate keeps the best of several;
+    # the candidates are consumed lazily and stop once one certifies (the landscape solves the
+    # program only when the network's own point does not)
+    from sklearn_convexrelu.program import program_dual_point
+    from sklearn_convexrelu.program.certificate import best_dual_point, most_violated
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((12, 2))
+    y = np.abs(X[:, 0])
+    X_aug, patterns, alpha = _augment(X, True), enumerate_arrangements(X).patterns, 0.05
+    loss, s = get_loss("squared_error", 1), np.ones(12)
+
+    def point(prediction):
+        return program_dual_point(X_aug, patterns, y[:, None], s, alpha, loss, prediction, fit_intercept=True)
+
+    predictions = [0.3 * rng.standard_normal((12, 1)) for _ in range(3)] + [y[:, None] * 0.9]
+    points = [point(p) for p in predictions]
+    bounds = [p.lower_bound for p in points]
+    assert best_dual_point(points).lower_bound == max(bounds)
+    certificate = duality_certificate(X_aug, patterns, y[:, None], s, alpha, loss, predictions[0], 1.0,
+                                      fit_intercept=True, exact=True, tol=1e-6, dual_predictions=predictions[1:])
+    best = points[int(np.argmax(bounds))]
+    assert certificate.lower_bound == best.lower_bound and certificate.dual_gap == 1.0 - best.lower_bound
+    assert certificate.kappa_ratio == best.kappa / alpha and certificate.most_violated == most_violated(best, alpha)
+    # a primal at the second point's bound is certified by it: the later candidates are not asked for
+    order = np.argsort(bounds)
+    primal = bounds[order[1]]
+
+    def candidates():
+        yield points[order[0]]
+        yield points[order[1]]
+        raise AssertionError("a candidate after the certifying one was computed")
+
+    assert best_dual_point(candidates(), primal, 1e-12) is points[order[1]]
+    # a certificate takes another point's bound only when it is larger
+    assert certificate._tightened(points[order[0]], alpha) is certificate
+    worst = duality_certificate(X_aug, patterns, y[:, None], s, alpha, loss, predictions[order[0]], 1.0,
+                                fit_intercept=True, exact=True, tol=1e-6)
+    assert worst._tightened(best, alpha) == certificate
+
+
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_dual_point_against_the_spec_formula(fit_intercept):
     # SPEC §4 by hand: intercept re-optimised, r = s ⊙ (y − ŷ − c)/n, κ per (pattern, sign) from

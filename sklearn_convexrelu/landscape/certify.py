@@ -1,12 +1,13 @@
 """Polynomial-time global-optimality check of any two-layer ReLU network (SPEC §4, §6 (ii))."""
 
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..arrangements import Arrangements
 from ..network import TwoLayerReLUNetwork
-from ..program.certificate import Certificate, describe_coverage
+from ..program.certificate import Certificate, best_dual_point, most_violated
 from .._tolerances import ACCURACY_FLOOR, REFINE_GAP_FACTOR
 from ._problem import dual_predictions, get_arrangements, own_patterns, resolve, with_patterns
 from .._sklearn_compat import validate_params
@@ -159,19 +160,10 @@ class NetworkCertificate(Certificate):
     arrangements: Arrangements | None = None
 
 
-def _most_violated(problem, point):
-    """``(output, pattern, sign)`` of the largest κ of a dual point and its unit direction, or ``None``
-    when ``κ ≤ alpha``."""
-    if not (point.kappa > problem.alpha and np.isfinite(point.kappa)):
-        return None, None
-    kappas, directions, _ = point.scan
-    k, i, side = np.unravel_index(np.argmax(kappas), kappas.shape)
-    return (int(k), int(i), 1 if side == 0 else -1), directions[k, :, i, side] / point.kappa
-
-
 def _escape(problem, patterns, point):
     """The :class:`EscapeDirection` of the largest κ of the network's own dual point."""
-    (k, i, sign), u = _most_violated(problem, point)
+    k, i, sign = most_violated(point, problem.alpha)
+    u = point.scan[1][k, :, i, int(sign < 0)] / point.kappa
     p = problem.X.shape[1]
     return EscapeDirection(
         u[:p].copy(), float(u[p]) if problem.hidden_bias else 0.0, k, float(sign), patterns[:, i].copy(),
@@ -192,26 +184,16 @@ def _certify_prediction(problem, arrangements, prediction, primal, tol, coverage
     """
     patterns = arrangements.patterns
     own = problem.dual_point(patterns, prediction)
-    best = own
-    if not primal - own.lower_bound <= tol * abs(primal):
-        gap_wanted = max(REFINE_GAP_FACTOR * tol, ACCURACY_FLOOR)
-        for candidate in dual_predictions(problem, arrangements, gap_wanted, network):
-            point = problem.dual_point(patterns, candidate)
-            if point.lower_bound > best.lower_bound:
-                best = point
-    gap = primal - best.lower_bound
-    relative_gap = gap / max(abs(primal), np.finfo(float).tiny)
-    escape = None
-    if not relative_gap <= tol and own.kappa > problem.alpha * (1 + tol) and np.isfinite(own.kappa):
-        escape = _escape(problem, patterns, own)
-    return NetworkCertificate(
-        primal=float(primal), lower_bound=float(best.lower_bound), dual_gap=float(gap),
-        relative_gap=float(relative_gap), kappa_ratio=float(best.kappa / problem.alpha),
-        exact=bool(arrangements.exact), n_patterns=int(arrangements.n_patterns),
-        coverage=coverage or describe_coverage(arrangements.n_patterns, arrangements.exact), tol=float(tol),
-        most_violated=_most_violated(problem, best)[0], objective=problem.describe(), alpha=problem.alpha,
-        escape=escape, arrangements=arrangements,
+    gap_wanted = max(REFINE_GAP_FACTOR * tol, ACCURACY_FLOOR)
+    solved = (problem.dual_point(patterns, candidate) for candidate in dual_predictions(problem, arrangements, gap_wanted, network))
+    best = best_dual_point(itertools.chain([own], solved), primal, tol)
+    certificate = NetworkCertificate._from_dual_point(
+        primal, best, problem.alpha, exact=arrangements.exact, n_patterns=arrangements.n_patterns, coverage=coverage,
+        tol=tol, objective=problem.describe(), alpha=problem.alpha, arrangements=arrangements,
     )
+    if not certificate.relative_gap <= tol and own.kappa > problem.alpha * (1 + tol) and np.isfinite(own.kappa):
+        certificate = replace(certificate, escape=_escape(problem, patterns, own))
+    return certificate
 
 
 @validate_params(NETWORK_CONSTRAINTS, prefer_skip_nested_validation=True)

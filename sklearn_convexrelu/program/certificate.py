@@ -1,14 +1,14 @@
 """Duality gap and global-optimality certificate of any point of the program (SPEC §4)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .penalty import GroupNormPenalty
 
 __all__ = [
-    "Certificate", "DualPoint", "check_alpha_resolvable", "dual_point", "dual_vector", "duality_certificate",
-    "program_dual_point",
+    "Certificate", "DualPoint", "best_dual_point", "check_alpha_resolvable", "dual_point", "dual_vector",
+    "duality_certificate", "most_violated", "program_dual_point",
 ]
 
 # alpha below this fraction of the loss gradient's scale at the zero network is lost in rounding:
@@ -84,6 +84,23 @@ class Certificate:
     tol: float
     most_violated: tuple | None = None
 
+    @classmethod
+    def _from_dual_point(cls, primal, point, alpha, /, *, exact, n_patterns, coverage=None, tol, **fields):
+        """The certificate of a point with objective ``primal`` by the lower bound of ``point``
+        (a :class:`DualPoint` over ``n_patterns`` patterns); ``fields`` are a subclass's own."""
+        return cls(
+            primal=float(primal), **_bound_fields(primal, point, alpha), exact=bool(exact),
+            n_patterns=int(n_patterns), coverage=coverage or describe_coverage(n_patterns, exact), tol=float(tol),
+            **fields,
+        )
+
+    def _tightened(self, point, alpha):
+        """This certificate with the lower bound of another dual point, when it is larger (a dual
+        bound holds for every network, whichever prediction it came from)."""
+        if not point.lower_bound > self.lower_bound:
+            return self
+        return replace(self, **_bound_fields(self.primal, point, alpha))
+
     @property
     def certified(self):
         """``True`` iff the network is proven globally optimal to ``tol`` (exact patterns only)."""
@@ -100,6 +117,16 @@ class Certificate:
             f"{verdict}: relative duality gap {self.relative_gap:.2e} (tol {self.tol:.0e}), "
             f"max kappa/alpha {self.kappa_ratio:.6f}, over {self.coverage}"
         )
+
+
+def _bound_fields(primal, point, alpha):
+    """The fields of a :class:`Certificate` that the dual point decides."""
+    gap = primal - point.lower_bound
+    return dict(
+        lower_bound=float(point.lower_bound), dual_gap=float(gap),
+        relative_gap=float(gap / max(abs(primal), np.finfo(float).tiny)), kappa_ratio=float(point.kappa / alpha),
+        most_violated=most_violated(point, alpha),
+    )
 
 
 def describe_coverage(n_patterns, exact):
@@ -226,6 +253,50 @@ def dual_point(loss, Y, s, alpha, prediction, *, fit_intercept, kappa_of):
     return DualPoint(prediction, shift, R, float(kappa), float(theta), float(loss.dual(theta * R, Y, s)), scan)
 
 
+def most_violated(point, alpha):
+    """The most violated dual constraint of a dual point (SPEC §4).
+
+    Parameters
+    ----------
+    point : DualPoint
+        From :func:`program_dual_point` (its ``scan`` holds the κ per output, pattern and sign).
+    alpha : float
+        Regularisation strength of the program.
+
+    Returns
+    -------
+    tuple of (int, int, int) or None
+        ``(output, pattern, sign)`` of the largest κ when it exceeds ``alpha``, else ``None``.
+    """
+    if not (point.kappa > alpha and np.isfinite(point.kappa)):
+        return None
+    k, i, side = np.unravel_index(np.argmax(point.scan[0]), point.scan[0].shape)
+    return int(k), int(i), 1 if side == 0 else -1
+
+
+def best_dual_point(points, primal=None, tol=None):
+    """The dual point with the largest lower bound, the one rule every certificate uses (SPEC §4).
+
+    Parameters
+    ----------
+    points : iterable of DualPoint
+        Consumed in order and lazily (e.g. a generator that solves the program only when asked).
+    primal, tol : float, default=None
+        When given, stop at the first point that certifies ``primal`` to ``tol`` (relative gap).
+
+    Returns
+    -------
+    DualPoint
+    """
+    best = None
+    for point in points:
+        if best is None or point.lower_bound > best.lower_bound:
+            best = point
+        if tol is not None and primal - best.lower_bound <= tol * abs(primal):
+            break
+    return best
+
+
 def program_dual_point(
     X_aug, patterns, Y, s, alpha, loss, prediction, *, fit_intercept, penalty=None, threshold=None, bound_only=True
 ):
@@ -296,26 +367,8 @@ def duality_certificate(
     -------
     Certificate
     """
-    candidates = [
+    best = best_dual_point(
         program_dual_point(X_aug, patterns, Y, s, alpha, loss, candidate, fit_intercept=fit_intercept, penalty=penalty)
         for candidate in (prediction, *dual_predictions)
-    ]
-    best = max(candidates, key=lambda point: point.lower_bound)
-    lower, kappa, kappas = best.lower_bound, best.kappa, best.scan[0]
-    gap = primal - lower
-    most_violated = None
-    if kappa > alpha:
-        k, i, side = np.unravel_index(np.argmax(kappas), kappas.shape)
-        most_violated = (int(k), int(i), 1 if side == 0 else -1)
-    return Certificate(
-        primal=float(primal),
-        lower_bound=float(lower),
-        dual_gap=float(gap),
-        relative_gap=float(gap / max(abs(primal), np.finfo(float).tiny)),
-        kappa_ratio=kappa / alpha,
-        exact=bool(exact),
-        n_patterns=int(patterns.shape[1]),
-        coverage=describe_coverage(patterns.shape[1], exact),
-        tol=float(tol),
-        most_violated=most_violated,
     )
+    return Certificate._from_dual_point(primal, best, alpha, exact=exact, n_patterns=patterns.shape[1], tol=tol)
