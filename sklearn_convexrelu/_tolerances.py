@@ -96,7 +96,8 @@ NEURON_ZERO_RTOL = 1e-12
 
 #: Relative singular value below which atom fits count as linearly dependent (pruning, widths).
 RANK_RTOL = 1e-10
-#: Relative size below which a pruning direction's entry counts as zero.
+#: Relative size below which an entry of a pruning move's null vector counts as zero (SPEC §5; the
+#: optimal set's vertices and the landscape's path share the moves).
 PIVOT_RTOL = 1e-9
 #: A dual constraint with κ < (1 − LANDSCAPE_SLACK_RTOL) alpha at a landscape optimum is slack.
 LANDSCAPE_SLACK_RTOL = 1e-4

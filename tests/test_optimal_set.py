@@ -656,3 +656,30 @@ def test_polytope_of_a_zero_target_is_the_origin():
         vertices, _ = polytope.vertices(5, np.random.RandomState(0), start)
         point = polytope.random_point(np.random.RandomState(0), start)
     assert polytope.mass == 0 and not start.any() and not vertices.any() and not point.any()
+
+
+def test_pruning_moves_keep_the_prediction_and_end_at_independent_fits():
+    # SPEC §5: each move keeps A c, removes one atom and does not raise Σ c; the last support's
+    # columns are linearly independent (checked by matrix_rank, not by the moves' own SVD)
+    from sklearn_convexrelu.optimal_set._polytope import pruning_moves
+
+    rng = np.random.default_rng(4)
+    A = rng.standard_normal((6, 11))  # 11 atoms in 6 dimensions: at least 5 moves
+    coef = rng.uniform(0.5, 1.5, 11)
+    original = coef.copy()
+
+    def null_vector(support):
+        _, sv, vt = np.linalg.svd(A[:, support])
+        return vt[-1] if np.sum(sv > 1e-10 * sv[0]) < support.size else None
+
+    steps = list(pruning_moves(coef, null_vector))
+    assert np.array_equal(coef, original)  # the caller's coefficients are not modified
+    assert len(steps) >= 5
+    previous = coef
+    for step in steps:
+        assert np.all(step >= 0) and np.count_nonzero(step) == np.count_nonzero(previous) - 1
+        assert np.allclose(A @ step, A @ coef, rtol=1e-10, atol=1e-10)
+        assert step.sum() <= previous.sum() + 1e-12
+        previous = step
+    support = np.flatnonzero(steps[-1])
+    assert np.linalg.matrix_rank(A[:, support]) == support.size

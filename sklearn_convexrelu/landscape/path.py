@@ -38,7 +38,8 @@ import scipy.linalg
 
 from ..network import TwoLayerReLUNetwork
 from ..optimal_set import Atoms
-from .._tolerances import PIVOT_RTOL, RANK_RTOL, SAME_ATOM_ATOL
+from ..optimal_set._polytope import pruning_moves
+from .._tolerances import RANK_RTOL, SAME_ATOM_ATOL
 from ._problem import blocks_to_network, get_arrangements, neuron_blocks, resolve, solve_optimum, with_patterns
 from .._sklearn_compat import validate_params
 from ._params import COUNT, NETWORK_CONSTRAINTS
@@ -139,24 +140,8 @@ def _null_vector(matrix):
 
 def _prune(problem, atoms, coefs):
     """Pruning moves of SPEC §5: coefficient vectors after each move (first one included)."""
-    lifted = _lifted(problem, atoms)
-    coefs = coefs.copy()
-    steps = [coefs.copy()]
-    while True:
-        live = np.flatnonzero(coefs > 0)
-        beta = _null_vector(lifted[:-1, live])
-        if beta is None:
-            return steps
-        # penalty changes by −t·alpha·Σβ: take Σβ ≥ 0, and some β_j > 0 so the move stops
-        if beta.sum() < 0:
-            beta = -beta
-        positive = beta > PIVOT_RTOL * np.abs(beta).max()
-        ratios = coefs[live][positive] / beta[positive]
-        t = ratios.min()
-        coefs[live] -= t * beta
-        coefs[live[np.flatnonzero(positive)[np.argmin(ratios)]]] = 0.0
-        coefs = np.maximum(coefs, 0.0)
-        steps.append(coefs.copy())
+    fits = _lifted(problem, atoms)[:-1]
+    return [coefs.copy(), *pruning_moves(coefs, lambda live: _null_vector(fits[:, live]))]
 
 
 def _reduce(lifted):

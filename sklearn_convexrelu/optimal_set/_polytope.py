@@ -16,9 +16,9 @@ import numpy as np
 from scipy.optimize import linprog
 
 from .._nnls import nnls
-from .._tolerances import FREE_RTOL, MAX_BASES, ZERO_RTOL
+from .._tolerances import FREE_RTOL, MAX_BASES, PIVOT_RTOL, ZERO_RTOL
 
-__all__ = ["CoefficientPolytope"]
+__all__ = ["CoefficientPolytope", "pruning_moves"]
 
 _TINY = np.finfo(float).tiny
 # HiGHS tolerances for the linear programs over the (normalised) polytope.
@@ -97,6 +97,43 @@ def max_step(coef, beta):
     ratio = np.where(shrinking, coef / np.where(shrinking, -beta, 1.0), np.inf)
     t = float(ratio.min(initial=np.inf))
     return t, shrinking & (ratio <= t)
+
+
+def pruning_moves(coef, null_vector, clean=None):
+    """The pruning moves of SPEC §5, one coefficient vector after each.
+
+    While the atoms with positive coefficients have dependent fits, move along a null vector
+    ``β`` of them (the side with ``Σ β ≥ 0``, which does not raise the penalty) until a
+    coefficient reaches zero. The prediction is unchanged; the support shrinks by one per move.
+
+    Parameters
+    ----------
+    coef : ndarray of shape (n_atoms,)
+        Non-negative coefficients (not modified).
+    null_vector : callable
+        ``null_vector(support) -> ndarray of shape (support.size,) or None``: a null vector of the
+        support's fits (the caller decides ranks), ``None`` when they are independent.
+    clean : callable, default=None
+        Applied after each move (default: clip at zero).
+
+    Yields
+    ------
+    ndarray of shape (n_atoms,)
+    """
+    coef = np.array(coef, dtype=float)
+    while True:
+        support = np.flatnonzero(coef > 0)
+        beta = null_vector(support)
+        if beta is None:
+            return
+        if beta.sum() < -PIVOT_RTOL * np.abs(beta).sum():  # Σβ = 0 (to rounding) keeps either side
+            beta = -beta
+        shrinking = np.flatnonzero(beta > PIVOT_RTOL * np.abs(beta).max())
+        ratios = coef[support[shrinking]] / beta[shrinking]
+        coef[support] -= ratios.min() * beta
+        coef[support[shrinking[np.argmin(ratios)]]] = 0.0
+        coef = np.maximum(coef, 0.0) if clean is None else clean(coef)
+        yield coef.copy()
 
 
 class CoefficientPolytope:
@@ -192,18 +229,14 @@ class CoefficientPolytope:
     def prune(self, coef):
         """A vertex with support inside that of ``coef``: while the support's columns are dependent,
         move along a null vector until a coefficient reaches zero (SPEC §5)."""
+        def null_vector(support):
+            null = _row_null(self.R[:, support], self.tolerance, self._scale)[1]
+            return null[:, 0] if null.shape[1] else None
+
         coef = self.clean(coef)
-        while True:
-            support = np.flatnonzero(coef)
-            _, null = _row_null(self.R[:, support], self.tolerance, self._scale)
-            if null.shape[1] == 0:
-                return coef
-            beta = null[:, 0] if np.any(null[:, 0] > 0) else -null[:, 0]
-            shrinking = np.flatnonzero(beta > 0)
-            ratios = coef[support[shrinking]] / beta[shrinking]
-            coef[support] -= ratios.min() * beta
-            coef[support[shrinking[np.argmin(ratios)]]] = 0.0
-            coef = self.clean(coef)
+        for coef in pruning_moves(coef, null_vector, self.clean):
+            pass
+        return coef
 
     def vertices(self, max_count, random_state, start, max_bases=MAX_BASES):
         """Vertices (fewest positive coefficients first, at most ``max_count``) and whether all were
