@@ -20,10 +20,10 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
 from .._tolerances import (
-    ACCURACY_CAP, ACCURACY_FLOOR, CANDIDATE_FACTOR, FACE_RTOL, IN_CONE_ITERATIVE_RTOL, REFINE_GAP_FACTOR, REFINE_MAX_ITER,
+    ACCURACY_CAP, ACCURACY_FLOOR, CANDIDATE_FACTOR, IN_CONE_ITERATIVE_RTOL, REFINE_GAP_FACTOR, REFINE_MAX_ITER,
     REFINE_MAX_UNKNOWNS, SUPPORT_RTOL, TIGHT_FACTOR,
 )
-from ..program.cones import _cone_rows, cone_kappas, face_span, project_onto_cones
+from ..program.cones import _cone_rows, cone_kappas, face_span, on_face, project_onto_cones
 from ..program.operators import adjoint
 from ..program.penalty import GroupNormPenalty
 from ..solvers._subspace_newton import subspace_gradient, subspace_hessian
@@ -61,8 +61,7 @@ def resolve_first_order(X_aug, arrangements, Y, s, loss, alpha, blocks, intercep
 def _face_basis(X_aug, pattern, direction):
     """Orthonormal basis (d, d_F) of the span of the face of the cone that holds ``direction``."""
     A = _cone_rows(X_aug, pattern)
-    scale = np.linalg.norm(A, axis=1) * np.linalg.norm(direction)
-    return face_span(A[np.abs(A @ direction) <= FACE_RTOL * scale], X_aug.shape[1])
+    return face_span(A[on_face(np.abs(A @ direction), np.linalg.norm(A, axis=1), np.linalg.norm(direction))], X_aug.shape[1])
 
 
 def _damped_solve(H, g):

@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from .._nnls import nnls
-from .._tolerances import IN_CONE_ITERATIVE_RTOL, IN_CONE_RTOL
+from .._tolerances import FACE_RTOL, IN_CONE_ITERATIVE_RTOL, IN_CONE_RTOL
 from ._cone_kernels import lawson_hanson_blocks
 from .operators import adjoint
 
@@ -35,6 +35,12 @@ def _cone_rows(X_aug, pattern):
     """Rows of ``(2D − I) X̃`` that constrain the cone (zero rows dropped)."""
     A = np.where(pattern[:, None], X_aug, -X_aug)
     return A[np.any(A != 0, axis=1)]
+
+
+def on_face(slack, row_norms, block_norm):
+    """Whether rows with these slacks ``A_i w`` lie on the face of a block ``w`` of norm ``block_norm``:
+    ``slack ≤ FACE_RTOL ‖x̃_j‖ ‖w‖`` (broadcasting; the direction polish and the Newton refinement)."""
+    return slack <= FACE_RTOL * row_norms * block_norm
 
 
 def face_span(rows, n_dims):

@@ -37,9 +37,8 @@ import time
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-from .._tolerances import FACE_RTOL
 from ..program.certificate import check_alpha_resolvable, dual_point, dual_vector
-from ..program.cones import face_span
+from ..program.cones import face_span, on_face
 from ..program.operators import adjoint
 from ..program.penalty import GroupNormPenalty
 from ._cone_projection import ConeProjector
@@ -105,7 +104,7 @@ def column_scale_ratio(X_aug):
     return float(scales.max() / scales.min()) if scales.size else 1.0
 # Direction polish (:meth:`FirstOrderSolver._polish_directions`): at most this many variables
 # (active blocks × n_dims), once the relative gap is below _POLISH_GAP; a row is on a block's face
-# when its slack is below FACE_RTOL ‖x̃_j‖ ‖w_b‖ (see :mod:`sklearn_convexrelu._tolerances`).
+# when its slack is below FACE_RTOL ‖x̃_j‖ ‖w_b‖ (:func:`~sklearn_convexrelu.program.cones.on_face`).
 _POLISH_SIZE, _POLISH_GAP = 3000, 1e-2
 # Face spans kept by a solver (each d × d_F floats) before the cache starts again.
 _FACE_SPANS = 10_000
@@ -534,8 +533,8 @@ class FirstOrderSolver:
         signs = np.where(self.patterns[:, pattern], 1.0, -1.0)  # (n, B): A_i u = signs ⊙ X̃u
         slack = signs * (self.X_aug @ W0)
         row_norms = self._projector.row_norms[:, None]
-        on_face = slack <= FACE_RTOL * row_norms * norms
-        bases = [self._face_span(face) for face in (on_face & (row_norms > 0)).T]
+        face_rows = on_face(slack, row_norms, norms)
+        bases = [self._face_span(face) for face in (face_rows & (row_norms > 0)).T]
         owner = np.repeat(np.arange(active.size), [N.shape[1] for N in bases])  # block of each column
         if owner.size == 0:
             return False
@@ -568,7 +567,7 @@ class FirstOrderSolver:
         # stay in the cones (rows off the face) and keep every block well away from zero
         change = signs * (self.X_aug @ dW)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(~on_face & (change < 0), slack / -change, np.inf)
+            ratio = np.where(~face_rows & (change < 0), slack / -change, np.inf)
         limit = min(1.0, 0.9 * float(ratio.min(initial=np.inf)))
         shrink = np.linalg.norm(dW, axis=0) / norms
         limit = min(limit, 0.5 / max(float(shrink.max(initial=0.0)), 1e-300))
