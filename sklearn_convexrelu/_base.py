@@ -164,7 +164,7 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
             certificate = replace(certificate, coverage=arrangements.description)
         optimal_set = optimal_set_from_fit(
             X_aug, arrangements, Y_fit, s, loss, self.alpha, fit.solution, fit.prediction,
-            fit_intercept=self.fit_intercept, hidden_bias=self.hidden_bias, tol=self.tol,
+            fit_intercept=self.fit_intercept, hidden_bias=self.hidden_bias, tol=self.tol, solver=fit.program,
         )
         # network_ is the min-norm optimal network (SPEC §5): unique, hence solver-independent.
         # objective_ is that network's (NC) evaluated on the fitted rows, not a value carried over

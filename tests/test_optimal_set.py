@@ -683,3 +683,40 @@ def test_pruning_moves_keep_the_prediction_and_end_at_independent_fits():
         previous = step
     support = np.flatnonzero(steps[-1])
     assert np.linalg.matrix_rank(A[:, support]) == support.size
+
+
+@pytest.mark.parametrize("loss_name, n_outputs", [("squared_error", 1), ("log_loss", 3)])
+def test_the_optimal_set_from_the_solvers_faces_is_the_cold_one(loss_name, n_outputs):
+    # issue 12: after a first-order solve the analysis starts its cone projections from the
+    # solver's faces; κ, the atoms and the min-norm network are those of cold projections
+    from sklearn_convexrelu.arrangements import sample_arrangements
+    from sklearn_convexrelu.optimal_set import optimal_set_from_fit
+    from sklearn_convexrelu.program import cone_kappas, encode_targets, get_loss
+    from sklearn_convexrelu.solvers import solve_convex_program
+
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((60, 3))
+    X_aug = _augment(X, True)
+    arrangements = sample_arrangements(X, 60, random_state=0)
+    y = np.sin(2 * X[:, 0]) + X[:, 1] if loss_name == "squared_error" else np.argmax(X, axis=1)
+    Y = encode_targets(y, loss_name, n_outputs)
+    loss, s, alpha = get_loss(loss_name, n_outputs), np.ones(60), 1e-2
+    fit = solve_convex_program(X_aug, arrangements, Y, s, loss, alpha, fit_intercept=True, hidden_bias=True,
+                               tol=1e-6, max_iter=1000, solver="first_order")
+    assert fit.program is not None and fit.program.patterns is arrangements.patterns
+    R = loss.residual(fit.prediction, Y, s)
+    for threshold in (0.0, 0.9 * alpha):
+        warm = fit.program.cone_kappas(R, threshold)
+        cold = cone_kappas(X_aug, arrangements.patterns, R, threshold)
+        assert np.array_equal(warm[2], cold[2])
+        assert np.allclose(warm[0], cold[0], rtol=1e-12, atol=1e-15)
+        assert np.allclose(warm[1], cold[1], rtol=1e-10, atol=1e-14)
+    sets = [
+        optimal_set_from_fit(X_aug, arrangements, Y, s, loss, alpha, fit.solution, fit.prediction,
+                             fit_intercept=True, hidden_bias=True, tol=1e-6, solver=solver)
+        for solver in (None, fit.program)
+    ]
+    assert sets[0].n_atoms == sets[1].n_atoms and sets[0].dimension == sets[1].dimension
+    assert sets[1].objective == pytest.approx(sets[0].objective, rel=1e-12)
+    outputs = [opt.min_norm_network().output(X) for opt in sets]
+    assert np.allclose(outputs[1], outputs[0], rtol=1e-9, atol=1e-12)

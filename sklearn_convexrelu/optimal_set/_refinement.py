@@ -23,7 +23,7 @@ from .._tolerances import (
     ACCURACY_CAP, ACCURACY_FLOOR, CANDIDATE_FACTOR, IN_CONE_ITERATIVE_RTOL, REFINE_GAP_FACTOR, REFINE_MAX_ITER,
     REFINE_MAX_UNKNOWNS, SUPPORT_RTOL, TIGHT_FACTOR,
 )
-from ..program.cones import _cone_rows, cone_kappas, face_span, on_face, project_onto_cones
+from ..program.cones import _cone_rows, face_span, on_face, project_onto_cones
 from ..program.operators import adjoint
 from ..program.penalty import GroupNormPenalty
 from ..solvers._subspace_newton import subspace_gradient, subspace_hessian
@@ -239,16 +239,17 @@ def support_accuracy(X_aug, patterns, R, alpha, blocks):
     return float(np.max(np.abs(kappas / alpha - 1))), float(np.max(turn))
 
 
-def dual_analysis(X_aug, patterns, R, alpha, blocks):
+def dual_analysis(X_aug, patterns, R, alpha, blocks, kappas_of):
     """κ (K, P, 2) and projected directions (K, d, P, 2) near alpha, and the accuracy ε of ``R``.
 
     Every κ above ``(1 − 2 · CANDIDATE_FACTOR · ε) alpha`` is computed exactly (the others are
-    screened out by their unprojected norm).
+    screened out by their unprojected norm). ``kappas_of(R, threshold)``: :func:`cone_kappas` over
+    ``patterns``, or a solver's warm-started equivalent.
     """
     accuracy = np.clip(support_accuracy(X_aug, patterns, R, alpha, blocks)[0], ACCURACY_FLOOR, ACCURACY_CAP)
     band = 0.0
     while band < CANDIDATE_FACTOR * accuracy:
         band = min(0.5, 2 * CANDIDATE_FACTOR * accuracy)
-        kappas, directions, _ = cone_kappas(X_aug, patterns, R, threshold=(1 - band) * alpha)
+        kappas, directions, _ = kappas_of(R, (1 - band) * alpha)
         accuracy = np.clip(float(kappas.max(initial=0.0)) / alpha - 1, accuracy, ACCURACY_CAP)
     return kappas, directions, float(accuracy)

@@ -174,7 +174,7 @@ def project_onto_cones(X_aug, patterns, A, index, *, faces=None, threshold=0.0):
     return U, exact, faces
 
 
-def cone_kappas(X_aug, patterns, R, threshold=0.0, *, bound_only=False):
+def cone_kappas(X_aug, patterns, R, threshold=0.0, *, bound_only=False, project=None):
     """κ_{i,σ,k} = ‖Π_{K_i}(σ X̃ᵀ D_i r_k)‖ for every pattern i, sign σ and output k (SPEC §4).
 
     Only blocks whose unprojected norm ``‖X̃ᵀ D_i r_k‖`` exceeds ``threshold`` are projected (since
@@ -190,6 +190,11 @@ def cone_kappas(X_aug, patterns, R, threshold=0.0, *, bound_only=False):
     bound_only : bool, default=False
         Let projected blocks stop as soon as their κ is shown to be at most ``threshold`` (they
         then get an upper bound): enough to certify ``max κ ≤ threshold`` and much cheaper.
+    project : callable, default=None
+        ``project(A, index, blocks, threshold) -> (U, exact)`` with the contract of
+        :func:`project_onto_cones` for the columns of ``A`` (d, B) of blocks ``(k, i, side)``
+        (three arrays of shape (B,)): e.g. a solver's projections with its cached faces as warm
+        starts (the same projections up to rounding). ``None``: :func:`project_onto_cones`, cold.
 
     Returns
     -------
@@ -206,8 +211,11 @@ def cone_kappas(X_aug, patterns, R, threshold=0.0, *, bound_only=False):
     exact = np.zeros(kappas.shape, dtype=bool)
     k, i, side = np.nonzero(kappas > threshold)
     if k.size:
-        U, done, _ = project_onto_cones(X_aug, patterns, directions[k, :, i, side].T, i,
-                                        threshold=threshold if bound_only else 0.0)
+        level = threshold if bound_only else 0.0
+        if project is None:
+            U, done, _ = project_onto_cones(X_aug, patterns, directions[k, :, i, side].T, i, threshold=level)
+        else:
+            U, done = project(directions[k, :, i, side].T, i, (k, i, side), level)
         directions[k, :, i, side] = U.T
         kappas[k, i, side] = np.linalg.norm(U, axis=0)
         exact[k, i, side] = done

@@ -69,6 +69,9 @@ class ConvexFit:
     certificate : Certificate
     raw : SolveResult
         The solver's own output before polishing.
+    program : FirstOrderSolver or None
+        The first-order solver that took part, if any: its cone faces are warm starts for the
+        analysis that follows (the optimal set's κ and re-solve).
     """
 
     solution: ConvexSolution
@@ -76,6 +79,7 @@ class ConvexFit:
     prediction: object
     certificate: Certificate
     raw: SolveResult
+    program: object = None
 
 
 def solve_convex_program(
@@ -150,6 +154,7 @@ def solve_convex_program(
             init = (init.blocks_pos, init.blocks_neg, init.intercept)
         raw = program.solve(alpha, tol=tol, max_iter=max_iter, init=init, verbose=verbose, n_jobs=n_jobs)
     fit = _polish_and_certify(X_aug, arrangements, Y, s, loss, alpha, raw, fit_intercept, hidden_bias, tol)
+    fit.program = program if isinstance(program, FirstOrderSolver) else None
     if not fallback or fit.certificate.relative_gap <= tol:
         return fit
     # "auto", the certified gap of the polished fit above tol: the other solver tries too, and the
@@ -165,6 +170,7 @@ def solve_convex_program(
         return fit
     if other is not None:
         finished = _polish_and_certify(X_aug, arrangements, Y, s, loss, alpha, other, fit_intercept, hidden_bias, tol)
+        finished.program = finisher if used == "cvxpy" else fit.program
         if finished.certificate.relative_gap < fit.certificate.relative_gap:
             return finished
     return fit

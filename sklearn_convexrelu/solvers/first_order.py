@@ -38,7 +38,7 @@ import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
 from ..program.certificate import check_alpha_resolvable, dual_point, dual_vector
-from ..program.cones import face_span, on_face
+from ..program.cones import cone_kappas, face_span, on_face
 from ..program.operators import adjoint
 from ..program.penalty import GroupNormPenalty
 from ._cone_projection import ConeProjector
@@ -375,6 +375,31 @@ class FirstOrderSolver:
     def _adjoint(self, R):
         """``X̃ᵀ D_i r_k`` for all outputs and patterns, shape (K, d, P) (SPEC §7)."""
         return adjoint(self.X_aug, self._mask, R)
+
+    def cone_kappas(self, R, threshold=0.0, *, bound_only=False):
+        """:func:`~sklearn_convexrelu.program.cone_kappas` over the solver's patterns, warm-started.
+
+        The projections start from the faces this solver found for the same blocks: after a solve
+        the optimal set's κ near alpha then cost about one solve on each face.
+
+        Parameters
+        ----------
+        R : ndarray of shape (n_samples, n_outputs)
+            Dual vector.
+        threshold : float, default=0.0
+        bound_only : bool, default=False
+            As for :func:`~sklearn_convexrelu.program.cone_kappas`.
+
+        Returns
+        -------
+        kappas, directions, exact
+            As for :func:`~sklearn_convexrelu.program.cone_kappas`.
+        """
+        def project(A, index, blocks, level):
+            k, i, side = blocks
+            return self._projector.project(A, index, list(self._encode(side, k, i)), level)
+
+        return cone_kappas(self.X_aug, self.patterns, R, threshold, bound_only=bound_only, project=project)
 
     def _merged(self, state):
         """Blocks ``w_b = Σ_{a ∈ b} t_a u_a`` indexed by key, shape (P · 2 · K, d)."""
