@@ -29,8 +29,8 @@ from sklearn.utils import check_random_state
 from ._adam import adam
 from ._nonconvex_objective import nonconvex_value_and_gradient
 from .arrangements import Arrangements, _augment, sample_arrangements
+from .program.cones import largest_bounds_first, project_onto_cones
 from .program.operators import adjoint
-from .solvers._cone_projection import ConeProjector
 from .solvers._threads import blas_threads
 from .solvers.first_order import _ILL_ADVICE, _ILL_SCALED, FirstOrderSolver
 
@@ -244,20 +244,16 @@ def _violated_patterns(X_aug, R, gates, known, alpha, threshold, n_wanted=None):
     K, C = R.shape[1], patterns.shape[1]
     A = adjoint(X_aug, patterns, R)  # (K, d, C)
     bounds = np.linalg.norm(A, axis=1).max(axis=0)  # ‖Π_K(a)‖ ≤ ‖a‖ (SPEC §4)
-    order = np.argsort(-bounds)
-    order = order[bounds[order] > threshold * alpha]
-    projector = ConeProjector(X_aug, patterns, gates)
     ratio = np.zeros(C)
-    chunk = C if n_wanted is None else max(2 * n_wanted, 32)
-    for first in range(0, order.size, chunk):
-        index = order[first : first + chunk]
+
+    def evaluate(index):  # new patterns have no faces yet: cold projections
         directions = np.concatenate([A[:, :, index], -A[:, :, index]]).transpose(1, 0, 2).reshape(X_aug.shape[1], -1)
-        pattern_of = np.tile(index, 2 * K)
-        U, _ = projector.project(directions, pattern_of, list(range(first * 2 * K, (first + index.size) * 2 * K)),
-                                 threshold * alpha)
+        U, _, _ = project_onto_cones(X_aug, patterns, directions, np.tile(index, 2 * K), threshold=threshold * alpha)
         ratio[index] = np.linalg.norm(U, axis=0).reshape(2 * K, index.size).max(axis=0) / alpha
-        if n_wanted is not None and np.count_nonzero(ratio > threshold) >= n_wanted:
-            break
+        return np.count_nonzero(ratio[index] > threshold)
+
+    largest_bounds_first(bounds, evaluate, above=threshold * alpha, n_wanted=n_wanted,
+                         chunk=None if n_wanted is None else max(2 * n_wanted, 32))
     order = np.argsort(-ratio)
     order = order[ratio[order] > threshold]
     return patterns[:, order], gates[:, order], ratio[order]

@@ -255,3 +255,27 @@ def test_same_projections_as_the_numpy_method(kind, seed, hidden_bias, monkeypat
         clear = np.abs(norms - threshold) > rounding  # (projections of zero leave a threshold of rounding noise)
         np.testing.assert_array_equal(exact[clear], (reference_exact & (norms > threshold))[clear])
         np.testing.assert_allclose(V, reference, rtol=0, atol=rounding)
+
+
+def test_the_kappa_screen_evaluates_largest_bounds_first_and_stops_when_it_has_enough():
+    from sklearn_convexrelu.program.cones import largest_bounds_first
+
+    bounds = np.array([0.5, 3.0, 2.0, 0.9, 2.5, 1.5, 1.0, 3.0])
+    seen = []
+
+    def evaluate(entries):
+        seen.append(list(entries))
+        return len(entries)
+
+    # every entry above 1.0, in chunks of 2, largest first (ties by index with a stable sort)
+    assert largest_bounds_first(bounds, evaluate, above=1.0, chunk=2, kind="stable") is None
+    assert seen == [[1, 7], [4, 2], [5]]
+    # stop before the chunk that is not needed: the largest bound left is returned
+    seen.clear()
+    assert largest_bounds_first(bounds, evaluate, above=1.0, n_wanted=3, chunk=2, kind="stable") == 1.5
+    assert seen == [[1, 7], [4, 2]] and sum(map(len, seen)) >= 3
+    # one batch by default; nothing above the level, nothing evaluated
+    seen.clear()
+    assert largest_bounds_first(bounds, evaluate, above=2.2) is None and sorted(seen[0]) == [1, 4, 7]
+    seen.clear()
+    assert largest_bounds_first(bounds, evaluate, above=5.0) is None and seen == []

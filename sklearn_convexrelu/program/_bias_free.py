@@ -33,6 +33,7 @@ solved by the method of multipliers (a few :func:`scipy.optimize.nnls` calls).
 import numpy as np
 
 from .._nnls import nnls
+from .cones import largest_bounds_first
 from .operators import adjoint
 
 __all__ = ["bias_free_kappas"]
@@ -172,17 +173,17 @@ def bias_free_kappas(X_aug, patterns, R, threshold=0.0, *, n_wanted=None, level=
     kappas = _screening_bound(X_aug, patterns[:, pattern_of], columns)
     exact = np.zeros(kappas.shape, dtype=bool)
     X = X_aug[:, :-1]
-    above = np.flatnonzero(kappas > threshold)
     level = threshold if level is None else level
-    n_found = 0
-    for q in above[np.argsort(-kappas[above], kind="stable")]:  # the largest bounds first
-        if n_wanted is not None and n_found >= n_wanted:
-            break
+
+    def evaluate(entries):  # one entry at a time
+        q = entries[0]
         kappa, u = _kappa_one(X, patterns[:, pattern_of[q]], columns[q])
         kappas[q] = kappa
         columns[q] = kappa * u if np.isfinite(kappa) else columns[q]
         exact[q] = True
-        n_found += kappa > level
+        return int(kappa > level)
+
+    largest_bounds_first(kappas.copy(), evaluate, above=threshold, n_wanted=n_wanted, chunk=1, kind="stable")
     shape = (K, P, 2)
     directions = columns.reshape(K, P, 2, d).transpose(0, 3, 1, 2)
     return kappas.reshape(shape), directions, exact.reshape(shape)

@@ -21,7 +21,7 @@ from .._tolerances import FACE_RTOL, IN_CONE_ITERATIVE_RTOL, IN_CONE_RTOL
 from ._cone_kernels import lawson_hanson_blocks
 from .operators import adjoint
 
-__all__ = ["cone_kappas", "face_span", "project_onto_cone", "project_onto_cones"]
+__all__ = ["cone_kappas", "face_span", "largest_bounds_first", "project_onto_cone", "project_onto_cones"]
 
 # Violated rows a block's face takes per round (the most violated first): fewer rounds than one at
 # a time when faces are large (narrow cones in many dimensions).
@@ -174,6 +174,44 @@ def project_onto_cones(X_aug, patterns, A, index, *, faces=None, threshold=0.0):
     return U, exact, faces
 
 
+def largest_bounds_first(bounds, evaluate, *, above, n_wanted=None, chunk=None, kind=None):
+    """The κ screen (SPEC §4): exact values in decreasing order of their upper bounds.
+
+    Entries whose bound is at most ``above`` are never evaluated (their bound is their κ's). The
+    others are evaluated in chunks of ``chunk`` (all at once by default), largest bound first,
+    until ``n_wanted`` evaluated entries have counted: a pricing step needs only the largest κ.
+    Every κ computation of the package (its certificates, the first-order solver's pricing, the
+    pattern search, the bias-free penalty) runs through it.
+
+    Parameters
+    ----------
+    bounds : ndarray of shape (n_entries,)
+        Upper bounds, e.g. ``‖X̃ᵀ D_i r_k‖ ≥ ‖Π_K(X̃ᵀ D_i r_k)‖``.
+    evaluate : callable
+        ``evaluate(entries) -> int``: computes the entries (indices into ``bounds``) and returns
+        how many of them count towards ``n_wanted``.
+    above : float
+    n_wanted : int, default=None
+        ``None``: evaluate every entry above ``above``.
+    chunk : int, default=None
+    kind : str, default=None
+        Sorting algorithm of :func:`numpy.argsort` (``"stable"`` orders ties by index).
+
+    Returns
+    -------
+    float or None
+        The largest bound left unevaluated when the screen stopped at ``n_wanted``, else ``None``.
+    """
+    order = np.argsort(-bounds, kind=kind)
+    order = order[bounds[order] > above]
+    step, found = chunk or max(order.size, 1), 0
+    for start in range(0, order.size, step):
+        if n_wanted is not None and found >= n_wanted:
+            return float(bounds[order[start]])
+        found += evaluate(order[start : start + step])
+    return None
+
+
 def cone_kappas(X_aug, patterns, R, threshold=0.0, *, bound_only=False, project=None):
     """κ_{i,σ,k} = ‖Π_{K_i}(σ X̃ᵀ D_i r_k)‖ for every pattern i, sign σ and output k (SPEC §4).
 
@@ -209,9 +247,10 @@ def cone_kappas(X_aug, patterns, R, threshold=0.0, *, bound_only=False, project=
     directions = np.stack([A, -A], axis=-1)  # (K, d, P, 2)
     kappas = np.linalg.norm(directions, axis=1)
     exact = np.zeros(kappas.shape, dtype=bool)
-    k, i, side = np.nonzero(kappas > threshold)
-    if k.size:
-        level = threshold if bound_only else 0.0
+    level = threshold if bound_only else 0.0
+
+    def evaluate(entries):  # one batch: each projection depends only on its own block and face
+        k, i, side = np.unravel_index(entries, kappas.shape)
         if project is None:
             U, done, _ = project_onto_cones(X_aug, patterns, directions[k, :, i, side].T, i, threshold=level)
         else:
@@ -219,4 +258,7 @@ def cone_kappas(X_aug, patterns, R, threshold=0.0, *, bound_only=False, project=
         directions[k, :, i, side] = U.T
         kappas[k, i, side] = np.linalg.norm(U, axis=0)
         exact[k, i, side] = done
+        return 0
+
+    largest_bounds_first(kappas.reshape(-1).copy(), evaluate, above=threshold)
     return kappas, directions, exact

@@ -38,7 +38,7 @@ import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
 from ..program.certificate import check_alpha_resolvable, dual_point, dual_vector
-from ..program.cones import cone_kappas, face_span, on_face
+from ..program.cones import cone_kappas, face_span, largest_bounds_first, on_face
 from ..program.operators import adjoint
 from ..program.penalty import GroupNormPenalty
 from ._cone_projection import ConeProjector
@@ -669,17 +669,12 @@ class FirstOrderSolver:
         if self._allowed is not None:  # pairs without an allowed block do not count
             norms = np.where(self._allowed.reshape(P, 2, K).any(axis=1).T, norms, 0.0)
         norms = norms.reshape(-1)  # (K·P,)
-        order = np.argsort(-norms)
-        order = order[norms[order] > alpha]
-        found_keys, found_kappas, found_dirs, n_entering = [], [], [], 0
+        found_keys, found_kappas, found_dirs = [], [], []
         # blocks never projected have κ ≤ ‖X̃ᵀ D_i r‖ ≤ alpha, or ≤ the norm at which the scan stops
-        kappa_max = float(norms.max(initial=0.0)) if order.size == 0 else 0.0
-        chunk = max(128, n_wanted)  # (output, pattern) pairs: two blocks each
-        for start in range(0, order.size, chunk):
-            flat = order[start : start + chunk]  # k·P + i, by decreasing ‖X̃ᵀ D_i r_k‖
-            if n_entering >= n_wanted:  # enough atoms: bound the rest by their norms
-                kappa_max = max(kappa_max, float(norms[flat[0]]))
-                break
+        kappa_max = float(norms.max(initial=0.0)) if not np.any(norms > alpha) else 0.0
+
+        def evaluate(flat):  # (output, pattern) pairs k·P + i, two blocks each
+            nonlocal kappa_max
             k, i = flat // P, flat % P
             directions = A[k, :, i].T  # (d, B)
             if self.gated:  # no cone: κ = ‖X̃ᵀ D_i r_k‖, attained at the direction itself
@@ -699,11 +694,15 @@ class FirstOrderSolver:
             if self._allowed is not None:  # disallowed blocks are no dual constraints
                 kappas = np.where(self._allowed[keys], kappas, 0.0)
             violated = exact & (kappas > alpha)
-            n_entering += np.count_nonzero(violated & (kappas > alpha * enter))
             found_keys.append(keys[violated])
             found_kappas.append(kappas[violated])
             found_dirs.append(U[:, violated])
             kappa_max = max(kappa_max, float(kappas.max()))
+            return np.count_nonzero(violated & (kappas > alpha * enter))
+
+        rest = largest_bounds_first(norms, evaluate, above=alpha, n_wanted=n_wanted, chunk=max(128, n_wanted))
+        if rest is not None:  # enough atoms: the rest are bounded by their norms
+            kappa_max = max(kappa_max, rest)
         if not found_keys:
             return np.zeros(0, dtype=int), np.zeros(0), np.zeros((d, 0)), kappa_max
         return np.concatenate(found_keys), np.concatenate(found_kappas), np.hstack(found_dirs), kappa_max
