@@ -40,7 +40,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 
 from ._sklearn_compat import _check_sample_weight
-from .arrangements import Arrangements, arrangement_count_bound, enumerate_arrangements, sample_arrangements
+from .arrangements import (
+    Arrangements, arrangement_count_bound, enumerate_arrangements, first_distinct_columns, sample_arrangements,
+)
 from .arrangements import _augment as augment
 from .program.losses import encode_targets, normalized_weights
 
@@ -239,8 +241,8 @@ def _reapplied(arrangements, X):
     """
     patterns = arrangements.patterns_on(X)
     unchanged = patterns.shape == arrangements.patterns.shape and np.array_equal(patterns, arrangements.patterns)
-    _, first = np.unique(np.packbits(patterns, axis=0).T, axis=0, return_index=True)
-    first = np.sort(first[patterns[:, first].any(axis=0)])
+    first = first_distinct_columns(patterns)
+    first = first[patterns[:, first].any(axis=0)]
     return Arrangements(
         patterns[:, first], arrangements.generators[:, first], arrangements.exact and unchanged,
         arrangements.hidden_bias, arrangements.n_sampled, arrangements.description,

@@ -46,7 +46,8 @@ IN_CONE_RTOL = 1e-12
 #: accepted as in its cone at this level instead (its own accuracy), and made exact afterwards.
 IN_CONE_ITERATIVE_RTOL = 1e-9
 #: Sample ``k`` lies on the face of a block ``w`` of its cone when its slack
-#: ``|x̃_kᵀw| ≤ FACE_RTOL ‖x̃_k‖ ‖w‖`` (direction polish and Newton refinement).
+#: ``(2D − I)_kk x̃_kᵀw ≤ FACE_RTOL ‖x̃_k‖ ‖w‖`` (rows violated by rounding count; direction polish and
+#: Newton refinement).
 FACE_RTOL = 1e-9
 
 # -- the optimal set (SPEC §5) -------------------------------------------------------------------

@@ -439,6 +439,37 @@ def _generators(X_aug, scale, V, H, plane, flipped, signs, centres):
     return G[:, _realised(X_aug, G, expected, rows)]
 
 
+def pattern_keys(patterns):
+    """Hashable key of every column of a boolean pattern matrix (its packed bits).
+
+    Parameters
+    ----------
+    patterns : ndarray of shape (n_samples, n_patterns), dtype bool
+
+    Returns
+    -------
+    list of bytes
+        One key per column; equal columns have equal keys.
+    """
+    return [column.tobytes() for column in np.packbits(patterns, axis=0).T]
+
+
+def first_distinct_columns(patterns):
+    """Index of the first of every group of equal columns of a boolean matrix.
+
+    Parameters
+    ----------
+    patterns : ndarray of shape (n_rows, n_columns), dtype bool
+
+    Returns
+    -------
+    ndarray of shape (n_distinct,), dtype int
+        Increasing column indices.
+    """
+    _, first = np.unique(np.packbits(patterns, axis=0).T, axis=0, return_index=True)
+    return np.sort(first)
+
+
 def _sorted_by_bits(patterns, generators):
     """Columns in lexicographic order of their packed bits."""
     _, order = np.unique(np.packbits(patterns, axis=0).T, axis=0, return_index=True)
@@ -595,7 +626,6 @@ def sample_arrangements(X, n_arrangements, *, hidden_bias=True, random_state=Non
     rng = check_random_state(random_state)
     G = rng.standard_normal((X_aug.shape[1], n_arrangements))
     patterns = X_aug @ G >= 0
-    _, first = np.unique(np.packbits(patterns, axis=0).T, axis=0, return_index=True)
-    first = np.sort(first)
+    first = first_distinct_columns(patterns)
     first = first[patterns[:, first].any(axis=0)]
     return Arrangements(patterns[:, first], G[:, first], False, hidden_bias, int(n_arrangements))

@@ -28,7 +28,7 @@ from sklearn.utils import check_random_state
 
 from ._adam import adam
 from ._nonconvex_objective import nonconvex_value_and_gradient
-from .arrangements import Arrangements, _augment, sample_arrangements
+from .arrangements import Arrangements, _augment, pattern_keys, sample_arrangements
 from .program.cones import largest_bounds_first, project_onto_cones
 from .program.operators import adjoint
 from .solvers._threads import blas_threads
@@ -101,11 +101,6 @@ class PatternSearch:
         )
 
 
-def _keys(patterns):
-    """Hashable key of each pattern column."""
-    return [column.tobytes() for column in np.packbits(patterns, axis=0).T]
-
-
 def _adam(X_aug, Y, s, loss, alpha, params, outputs, fit_intercept, steps, learning_rate):
     """Full-batch Adam on (NC) for a network whose neuron j feeds output ``outputs[j]`` only.
 
@@ -173,7 +168,7 @@ def _seed_blocks(X_aug, W, a, outputs, keys_index, K, n_patterns):
     blocks = np.zeros((2, K, d, n_patterns))
     live = (np.linalg.norm(W, axis=0) > 0) & (a != 0)
     patterns = X_aug @ W[:, live] >= 0
-    for j, key in zip(np.flatnonzero(live), _keys(patterns)):
+    for j, key in zip(np.flatnonzero(live), pattern_keys(patterns)):
         if key in keys_index:
             blocks[int(a[j] < 0), outputs[j], :, keys_index[key]] += abs(a[j]) * W[:, j]
     return blocks
@@ -224,7 +219,7 @@ def _new_patterns(X_aug, gates, known, strict=True):
         gates = gates[:, _strictly_inside(X_aug, gates)]
     patterns = X_aug @ gates >= 0
     first = {}
-    for j, key in enumerate(_keys(patterns)):
+    for j, key in enumerate(pattern_keys(patterns)):
         if key not in known and key not in first and patterns[:, j].any():
             first[key] = j
     index = np.fromiter(first.values(), dtype=int, count=len(first))
@@ -328,11 +323,11 @@ def search_arrangements(
         if seed_width > 0:
             W, a, outputs, c, seed_objective = _seed_network(X_aug, Y, s, loss, alpha, seed_width, fit_intercept, rng)
             # every pattern a seed neuron uses, so that its convex image is a feasible warm start
-            seed_patterns, seed_gates = _new_patterns(X_aug, W, set(_keys(patterns)), strict=False)
+            seed_patterns, seed_gates = _new_patterns(X_aug, W, set(pattern_keys(patterns)), strict=False)
             patterns, generators = np.hstack([patterns, seed_patterns]), np.hstack([generators, seed_gates])
             seed = (W, a, outputs, c)
         n_seed = patterns.shape[1] - n_sampled
-        keys = _keys(patterns)
+        keys = pattern_keys(patterns)
         known = {key: i for i, key in enumerate(keys)}
         solver = FirstOrderSolver(X_aug, patterns, Y, s, loss, fit_intercept=fit_intercept, generators=generators)
         init = None
@@ -360,7 +355,7 @@ def search_arrangements(
             new_patterns, new_gates, ratios = _violated_patterns(X_aug, R, gates, known, alpha, 1 + tol, budget)
             refined, refined_objective = _refined_gates(solver, Y, s, loss, alpha, fit_intercept, rng)
             if refined_objective < before:  # gradient steps found a better network: keep its patterns
-                moved, moved_gates = _new_patterns(X_aug, refined, set(known) | set(_keys(new_patterns)))
+                moved, moved_gates = _new_patterns(X_aug, refined, set(known) | set(pattern_keys(new_patterns)))
                 new_patterns, new_gates = np.hstack([moved, new_patterns]), np.hstack([moved_gates, new_gates])
             new_patterns, new_gates = new_patterns[:, :budget], new_gates[:, :budget]
             if verbose:
@@ -374,7 +369,7 @@ def search_arrangements(
             if new_patterns.shape[1] == 0:
                 stopped = "no violated pattern found"
                 break
-            for key in _keys(new_patterns):
+            for key in pattern_keys(new_patterns):
                 known[key] = len(known)
             solver.extend(new_patterns, new_gates)
             n_found += new_patterns.shape[1]

@@ -5,7 +5,8 @@ import pytest
 
 from sklearn_convexrelu import ConvexReLUClassifier, ConvexReLURegressor, TwoLayerReLUNetwork
 from sklearn_convexrelu.arrangements import _augment, enumerate_arrangements
-from sklearn_convexrelu.pattern_search import _ascent, _keys, _violated_patterns, search_arrangements
+from sklearn_convexrelu.arrangements import pattern_keys
+from sklearn_convexrelu.pattern_search import _ascent, _violated_patterns, search_arrangements
 from sklearn_convexrelu.program.cones import cone_kappas
 from sklearn_convexrelu.program.losses import get_loss
 from sklearn_convexrelu.solvers import solve_convex_program
@@ -36,7 +37,7 @@ def test_search_from_a_tiny_sample_finds_the_exact_optimum():
         X, y[:, None], np.ones(len(y)), loss, alpha, n_arrangements=3, seed_width=0, random_state=0,
     )
     assert report.n_sampled <= 3 and report.n_found > 0
-    assert set(_keys(arrangements.patterns)) <= set(_keys(exact.patterns))  # real patterns of the data
+    assert set(pattern_keys(arrangements.patterns)) <= set(pattern_keys(exact.patterns))  # real patterns of the data
     fit = solve_convex_program(
         _augment(X, True), arrangements, y[:, None], np.ones(len(y)), loss, alpha,
         fit_intercept=True, hidden_bias=True, tol=1e-8, max_iter=1000, solver="cvxpy",

@@ -14,7 +14,7 @@ import numpy as np
 
 from .._preparation import arrangement_mode, augment, build_arrangements, encode_labels, encode_values, positive_rows
 from .._tolerances import LANDSCAPE_SLACK_RTOL, NEURON_ZERO_RTOL
-from ..arrangements import Arrangements
+from ..arrangements import Arrangements, first_distinct_columns, pattern_keys
 from ..network import ConvexSolution, TwoLayerReLUNetwork
 from ..network import blocks_to_network as _blocks_to_network
 from ..optimal_set import optimal_set_from_fit
@@ -276,19 +276,13 @@ def get_arrangements(problem, arrangements="auto", *, max_arrangements=2000, n_a
     )
 
 
-def pattern_keys(patterns):
-    """Hashable key of every column of a boolean pattern matrix."""
-    return [column.tobytes() for column in np.packbits(patterns, axis=0).T]
-
-
 def with_patterns(arrangements, patterns, generators):
     """``arrangements`` plus the given patterns that it lacks (``exact`` is kept)."""
     if patterns.shape[1] == 0:
         return arrangements
     known = set(pattern_keys(arrangements.patterns))
     new = [j for j, key in enumerate(pattern_keys(patterns)) if key not in known]
-    _, first = np.unique(np.packbits(patterns[:, new], axis=0).T, axis=0, return_index=True)
-    new = np.asarray(new, dtype=int)[np.sort(first)]
+    new = np.asarray(new, dtype=int)[first_distinct_columns(patterns[:, new])]
     return Arrangements(
         np.hstack([arrangements.patterns, patterns[:, new]]),
         np.hstack([arrangements.generators, generators[:, new]]),
@@ -316,8 +310,7 @@ def own_patterns(problem, network):
     patterns = problem.X_aug @ blocks.T >= 0
     alive = np.any(network.output_weights != 0, axis=1) & np.any(blocks != 0, axis=1) & patterns.any(axis=0)
     patterns, blocks = patterns[:, alive], blocks[alive]
-    _, first = np.unique(np.packbits(patterns, axis=0).T, axis=0, return_index=True)
-    first = np.sort(first)
+    first = first_distinct_columns(patterns)
     return patterns[:, first], blocks[first].T
 
 
@@ -336,8 +329,7 @@ def own_pairs(problem, network):
     weights = network.output_weights[np.arange(network.n_neurons), outputs]
     alive = (weights != 0) & np.any(blocks != 0, axis=1) & patterns.any(axis=0)
     keys = np.vstack([patterns, weights > 0, outputs[None, :] == np.arange(network.n_outputs)[:, None]])
-    _, first = np.unique(np.packbits(keys[:, alive], axis=0).T, axis=0, return_index=True)
-    first = np.flatnonzero(alive)[np.sort(first)]
+    first = np.flatnonzero(alive)[first_distinct_columns(keys[:, alive])]
     return patterns[:, first], np.where(weights[first] > 0, 1.0, -1.0), outputs[first]
 
 
@@ -482,15 +474,14 @@ def _network_blocks(problem, arrangements, network):
 
     Neurons whose pattern is not among the arrangements' columns (a tie no cell has) are left out.
     """
+    image = network.to_convex(problem.X, hidden_bias=problem.hidden_bias)
+    column = {key: i for i, key in enumerate(pattern_keys(arrangements.patterns))}
+    where = np.array([column.get(key, -1) for key in pattern_keys(problem.X_aug @ image.gates >= 0)], dtype=int)
     K, d, P = network.n_outputs, problem.X_aug.shape[1], arrangements.patterns.shape[1]
     blocks = np.zeros((2, K, d, P))
-    column = {key: i for i, key in enumerate(pattern_keys(arrangements.patterns))}
-    W = neuron_blocks(problem, network)
-    for j, key in enumerate(pattern_keys(problem.X_aug @ W.T >= 0)):
-        i = column.get(key)
-        for k in np.flatnonzero(network.output_weights[j]) if i is not None else ():
-            a = network.output_weights[j, k]
-            blocks[int(a < 0), k, :, i] += abs(a) * W[j]
+    found = where >= 0  # distinct patterns of the network on distinct columns
+    blocks[0][:, :, where[found]] = image.blocks_pos[:, :, found]
+    blocks[1][:, :, where[found]] = image.blocks_neg[:, :, found]
     return blocks[0], blocks[1], np.asarray(network.output_bias, dtype=float)
 
 

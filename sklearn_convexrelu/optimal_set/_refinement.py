@@ -61,7 +61,7 @@ def resolve_first_order(X_aug, arrangements, Y, s, loss, alpha, blocks, intercep
 def _face_basis(X_aug, pattern, direction):
     """Orthonormal basis (d, d_F) of the span of the face of the cone that holds ``direction``."""
     A = _cone_rows(X_aug, pattern)
-    return face_span(A[on_face(np.abs(A @ direction), np.linalg.norm(A, axis=1), np.linalg.norm(direction))], X_aug.shape[1])
+    return face_span(A[on_face(A @ direction, np.linalg.norm(A, axis=1), np.linalg.norm(direction))], X_aug.shape[1])
 
 
 def _damped_solve(H, g):

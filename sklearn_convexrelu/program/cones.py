@@ -39,7 +39,8 @@ def _cone_rows(X_aug, pattern):
 
 def on_face(slack, row_norms, block_norm):
     """Whether rows with these slacks ``A_i w`` lie on the face of a block ``w`` of norm ``block_norm``:
-    ``slack ≤ FACE_RTOL ‖x̃_j‖ ‖w‖`` (broadcasting; the direction polish and the Newton refinement)."""
+    ``slack ≤ FACE_RTOL ‖x̃_j‖ ‖w‖`` (broadcasting; the direction polish and the Newton refinement).
+    A row violated by rounding counts as on the face: a move along the face keeps it there."""
     return slack <= FACE_RTOL * row_norms * block_norm
 
 
