@@ -97,6 +97,12 @@ def subspace_gradient(loss, penalty, alpha, Y, s, Z, fits, outputs, W, spans, ow
     return np.r_[g, -R.sum(axis=0)] if fit_intercept else g
 
 
+def add_ridge(H, ridge):
+    """``H`` with ``ridge · |H_jj|`` added to each diagonal entry (scale-free damping), in place."""
+    H[np.diag_indices(H.shape[0])] += ridge * np.maximum(np.abs(np.diag(H)), np.finfo(float).tiny)
+    return H
+
+
 def subspace_hessian(loss, penalty, alpha, Y, s, Z, fits, outputs, W, spans, owner, fit_intercept, ridge=0.0):
     """Hessian of the objective in ``(z, c)``; arguments as :func:`subspace_gradient`.
 
@@ -104,7 +110,6 @@ def subspace_hessian(loss, penalty, alpha, Y, s, Z, fits, outputs, W, spans, own
     """
     curvature = loss.sample_hessians(Z, Y, s)
     gram = fits.T @ (curvature[:, 0, 0][:, None] * fits) if loss.is_quadratic else None
-    H = fit_hessian(fits, outputs, curvature, fit_intercept, gram)
-    H[np.diag_indices(H.shape[0])] += ridge * np.maximum(np.abs(np.diag(H)), np.finfo(float).tiny)
+    H = add_ridge(fit_hessian(fits, outputs, curvature, fit_intercept, gram), ridge)
     H[: owner.size, : owner.size] += penalty.subspace_hessian(alpha, W, spans, owner)
     return H

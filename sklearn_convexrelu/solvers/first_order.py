@@ -43,7 +43,7 @@ from ..program.operators import adjoint
 from ..program.penalty import GroupNormPenalty
 from ._cone_projection import ConeProjector
 from ._result import SolveResult
-from ._subspace_newton import fit_hessian, subspace_gradient, subspace_hessian
+from ._subspace_newton import add_ridge, fit_hessian, subspace_gradient, subspace_hessian
 from ._threads import blas_threads
 
 __all__ = ["FirstOrderSolver", "solve_first_order"]
@@ -451,9 +451,7 @@ class FirstOrderSolver:
         the ridge ``_RIDGE``; a quadratic loss reuses the working set's cached Gram matrix (its
         curvature never changes)."""
         gram = state.weighted_gram(W[:, 0, 0]) if self.loss.is_quadratic else None
-        H = fit_hessian(state.fits, self._decode(state.keys)[1], W, self.fit_intercept, gram)
-        H[np.diag_indices(H.shape[0])] += _RIDGE * np.maximum(np.abs(np.diag(H)), np.finfo(float).tiny)  # scale-free
-        return H
+        return add_ridge(fit_hessian(state.fits, self._decode(state.keys)[1], W, self.fit_intercept, gram), _RIDGE)
 
     def _objective(self, Z, t, alpha):
         return self.loss.value(Z, self.Y, self.s) + alpha * float(t.sum())
