@@ -19,7 +19,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_X_y
 
 from ._sklearn_compat import Interval, StrOptions, validate_params
-from ._preparation import check_program_size, encode_classes, encode_values, prepare, resolve_solver
+from ._preparation import check_program_size, cvxpy_second_solve, encode_classes, encode_values, prepare, resolve_solver
 from .arrangements import Arrangements
 from .network import ConvexSolution
 from .program.certificate import dual_vector, duality_certificate
@@ -31,9 +31,6 @@ from .solvers._threads import blas_threads
 
 __all__ = ["ConvexReLUPath", "convex_relu_path"]
 
-# Largest program (cone rows 2·n·P·K) that cvxpy re-solves when the first-order solver of a
-# solver="auto" path misses tol at a point: about a minute of Clarabel (benchmarks/results/solver_auto.md).
-_FALLBACK_CVXPY_ROWS = 400_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -222,7 +219,7 @@ def _path_encoded(
     n, _, P, K = size
     reference_fallback = (
         requested == "auto" and solver == "first_order" and loss.is_quadratic
-        and 2 * n * P * K <= _FALLBACK_CVXPY_ROWS
+        and cvxpy_second_solve(n, P, K, along_path=True)
     )
     if reference_fallback:
         try:

@@ -77,6 +77,16 @@ __all__ = [
 # below tol. All rows are noisy (a shared machine); the threshold sits between the two groups.
 _AUTO_CVXPY_ROWS = 8_000
 
+# A first-order fit certified above tol (e.g. the sublinear tail of column generation) is solved
+# again by the interior-point solver when the program has at most this many cone rows 2·n·P·K (measured:
+# Clarabel solves 13,090 rows in 0.6 s to a gap of 3e-9, where 1,000 more first-order iterations
+# took 4 s and stayed at 2e-4; 60,000 rows take it 4.4–5.1 s of CPU (n = 100, P = 300 and n = 300,
+# P = 100, 10 features), more than a minute from a few 10^5 rows).
+_FINISH_ROWS = 60_000
+# Largest program (cone rows 2·n·P·K) that cvxpy re-solves when the first-order solver of a
+# solver="auto" path misses tol at a point: about a minute of Clarabel (benchmarks/results/solver_auto.md).
+_FALLBACK_CVXPY_ROWS = 400_000
+
 # Exact enumeration makes about 4,000 patterns a second on one core at n ≈ 100 (measured: 68,559
 # patterns of 60 points in R^3 in 9 s, 561,919 of 120 points in 137 s), and everything after it (the
 # solver's masks, the certificate, the optimal set) is linear in the number of patterns: beyond this
@@ -284,6 +294,18 @@ def build_arrangements(X, mode, *, hidden_bias, n_arrangements, random_state):
 # Solver (SPEC §3, §7)
 
 
+def cone_rows(n_samples, n_patterns, n_outputs):
+    """Cone rows ``2 · n · P · K`` of (C-ReLU): the size of its program for cvxpy."""
+    return 2 * n_samples * n_patterns * n_outputs
+
+
+def cvxpy_second_solve(n_samples, n_patterns, n_outputs, *, along_path=False):
+    """Whether cvxpy solves again what the first-order solver did not certify to ``tol``: programs
+    of at most ``_FINISH_ROWS`` cone rows for one fit, ``_FALLBACK_CVXPY_ROWS`` at a point of a
+    regularisation path (see the comments on both)."""
+    return cone_rows(n_samples, n_patterns, n_outputs) <= (_FALLBACK_CVXPY_ROWS if along_path else _FINISH_ROWS)
+
+
 def resolve_solver(solver, loss, n_samples, n_patterns, n_outputs, *, searched=False):
     """The solver ``"auto"`` stands for (any other value is returned unchanged).
 
@@ -303,7 +325,7 @@ def resolve_solver(solver, loss, n_samples, n_patterns, n_outputs, *, searched=F
         return solver
     if searched:
         return "first_order"
-    small = 2 * n_samples * n_patterns * n_outputs <= _AUTO_CVXPY_ROWS
+    small = cone_rows(n_samples, n_patterns, n_outputs) <= _AUTO_CVXPY_ROWS
     if not (small and loss.is_quadratic):
         return "first_order"
     from .solvers.cvxpy_solver import available_conic_solvers
@@ -398,7 +420,7 @@ def check_program_size(n_samples, n_dims, n_patterns, n_outputs):
     if needed > available / 2:
         raise ValueError(
             f"The convex program over {n_patterns} activation patterns and {n_samples} samples has "
-            f"{2 * n_samples * n_patterns * n_outputs:,} cone rows and needs about {needed / 1e9:.1f} GB, "
+            f"{cone_rows(n_samples, n_patterns, n_outputs):,} cone rows and needs about {needed / 1e9:.1f} GB, "
             f"more than half of the available memory ({available / 1e9:.1f} GB). Sample fewer "
             "patterns (arrangements='sample' with a smaller n_arrangements), fit on fewer samples, "
             "or use solver='first_order'."

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._preparation import cvxpy_second_solve
 from ..network import ConvexSolution
 from ..program.certificate import Certificate, check_alpha_resolvable, dual_vector, duality_certificate
 from ..program.operators import adjoint
@@ -33,12 +34,6 @@ def _zero_if_optimal(X_aug, patterns, Y, s, loss, alpha, fit_intercept):
     )
 
 
-# A first-order fit certified above tol (e.g. the sublinear tail of column generation) is solved
-# again by the interior-point solver when the program has at most this many cone rows 2·n·P·K (measured:
-# Clarabel solves 13,090 rows in 0.6 s to a gap of 3e-9, where 1,000 more first-order iterations
-# took 4 s and stayed at 2e-4; 60,000 rows take it 4.4–5.1 s of CPU (n = 100, P = 300 and n = 300,
-# P = 100, 10 features), more than a minute from a few 10^5 rows).
-_FINISH_ROWS = 60_000
 
 
 def _cvxpy_finish(X_aug, patterns, Y, s, loss, alpha, fit_intercept, tol, max_iter, verbose):
@@ -117,7 +112,7 @@ def solve_convex_program(
         ``solver="auto"``: a failure of cvxpy (every conic solver failed or none is installed)
         falls back to the first-order solver instead of raising, and a first-order solution whose
         polished, certified gap exceeds ``tol`` is solved again by cvxpy when the program has at
-        most ``_FINISH_ROWS`` cone rows, and a cvxpy fit certified above ``tol`` is finished by the
+        most ``_FINISH_ROWS`` cone rows (see :func:`~sklearn_convexrelu._preparation.cvxpy_second_solve`), and a cvxpy fit certified above ``tol`` is finished by the
         first-order solver warm-started from it (the better certified fit is kept).
 
     Returns
@@ -164,7 +159,7 @@ def solve_convex_program(
     if used == "cvxpy":
         finisher = FirstOrderSolver(X_aug, patterns, Y, s, loss, fit_intercept=fit_intercept, generators=arrangements.generators)
         other = finisher.solve(alpha, tol=tol, max_iter=max_iter, init=(raw.blocks_pos, raw.blocks_neg, raw.intercept), n_jobs=n_jobs)
-    elif used == "first_order" and 2 * X_aug.shape[0] * patterns.shape[1] * Y.shape[1] <= _FINISH_ROWS:
+    elif used == "first_order" and cvxpy_second_solve(X_aug.shape[0], patterns.shape[1], Y.shape[1]):
         other = _cvxpy_finish(X_aug, patterns, Y, s, loss, alpha, fit_intercept, tol, max_iter, verbose)
     else:
         return fit
