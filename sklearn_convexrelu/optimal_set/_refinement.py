@@ -23,7 +23,7 @@ from .._tolerances import (
     ACCURACY_CAP, ACCURACY_FLOOR, CANDIDATE_FACTOR, IN_CONE_ITERATIVE_RTOL, REFINE_GAP_FACTOR, REFINE_MAX_ITER,
     REFINE_MAX_UNKNOWNS, SUPPORT_RTOL, TIGHT_FACTOR,
 )
-from ..program.cones import _cone_rows, face_span, on_face, project_onto_cones
+from ..program.cones import _cone_rows, face_span, in_cone, on_face, project_onto_cones
 from ..program.operators import adjoint
 from ..program.penalty import GroupNormPenalty
 from ..solvers._subspace_newton import subspace_gradient, subspace_hessian
@@ -199,7 +199,7 @@ def refine_prediction(X_aug, patterns, Y, s, loss, alpha, blocks, intercept, fit
     for g, (h, B) in enumerate(zip(heads, bases)):
         v = B @ x[owner == g]
         A = _cone_rows(X_aug, patterns[:, pat[h]])
-        if np.any(A @ v < -IN_CONE_ITERATIVE_RTOL * np.linalg.norm(A, axis=1) * np.linalg.norm(v)):
+        if not in_cone(A, v, IN_CONE_ITERATIVE_RTOL):
             return None
         refined[side[h], out[h], :, pat[h]] = v
     return fits @ (x[:, None] * np.eye(K)[out[heads[owner]]]) + c, refined

@@ -21,7 +21,7 @@ from .._tolerances import FACE_RTOL, IN_CONE_ITERATIVE_RTOL, IN_CONE_RTOL
 from ._cone_kernels import lawson_hanson_blocks
 from .operators import adjoint
 
-__all__ = ["cone_kappas", "face_span", "largest_bounds_first", "project_onto_cone", "project_onto_cones"]
+__all__ = ["cone_kappas", "face_span", "in_cone", "largest_bounds_first", "on_face", "project_onto_cone", "project_onto_cones"]
 
 # Violated rows a block's face takes per round (the most violated first): fewer rounds than one at
 # a time when faces are large (narrow cones in many dimensions).
@@ -37,10 +37,47 @@ def _cone_rows(X_aug, pattern):
     return A[np.any(A != 0, axis=1)]
 
 
+def in_cone(rows, w, rtol):
+    """Whether ``w`` lies in the cone ``{u : rows @ u ≥ 0}`` up to rounding.
+
+    Every row ``j`` may be violated by at most ``rtol ‖x̃_j‖ ‖w‖``: ``IN_CONE_RTOL`` for exact
+    projections, ``IN_CONE_ITERATIVE_RTOL`` for iterative results (the polish's fallback, the
+    Newton refinement).
+
+    Parameters
+    ----------
+    rows : ndarray of shape (n_rows, n_dims)
+        The signed rows ``(2D − I) X̃`` of the cone.
+    w : ndarray of shape (n_dims,)
+    rtol : float
+
+    Returns
+    -------
+    bool
+    """
+    return bool(np.all(rows @ w >= -rtol * np.linalg.norm(rows, axis=1) * np.linalg.norm(w)))
+
+
 def on_face(slack, row_norms, block_norm):
-    """Whether rows with these slacks ``A_i w`` lie on the face of a block ``w`` of norm ``block_norm``:
-    ``slack ≤ FACE_RTOL ‖x̃_j‖ ‖w‖`` (broadcasting; the direction polish and the Newton refinement).
-    A row violated by rounding counts as on the face: a move along the face keeps it there."""
+    """Whether rows lie on the face of a block ``w`` of its cone (SPEC §5).
+
+    A row is on the face when its slack ``(2D − I)_jj x̃_jᵀw`` is at most ``FACE_RTOL ‖x̃_j‖ ‖w‖``;
+    a row violated by rounding counts as on the face (a move along the face keeps it there). Used
+    by the first-order solver's direction polish and the optimal set's Newton refinement.
+
+    Parameters
+    ----------
+    slack : ndarray
+        The rows' slacks; broadcast against the norms.
+    row_norms : ndarray
+        ``‖x̃_j‖``.
+    block_norm : float or ndarray
+        ``‖w‖``.
+
+    Returns
+    -------
+    ndarray of bool
+    """
     return slack <= FACE_RTOL * row_norms * block_norm
 
 
@@ -100,6 +137,8 @@ def _single_projection(X_aug, pattern, a):
     try:
         rho, _ = nnls(A.T, -a)
         u = a + A.T @ rho
+        # the optimality conditions at the scale of ``a`` (the NNLS accuracy): measured against
+        # ‖u‖ instead, accurate points of degenerate cones went to Clarabel, which is less accurate
         tol = IN_CONE_ITERATIVE_RTOL
         if np.all(A @ u >= -tol * scale * np.linalg.norm(A, axis=1)) and abs(u @ (u - a)) <= tol * scale**2:
             return u

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from .._tolerances import IN_CONE_RTOL, ZERO_BLOCK_RTOL
-from ..program.cones import project_onto_cones
+from ..program.cones import in_cone, project_onto_cones
 from ..program.operators import forward
 from ..program.penalty import GroupNormPenalty
 
@@ -71,8 +71,7 @@ def _project_blocks(X_aug, patterns, A, index):
             except (RuntimeError, SolverError):
                 pass
             rows = np.where(patterns[:, i, None], X_aug, -X_aug)
-            slack = IN_CONE_RTOL * np.linalg.norm(rows, axis=1) * np.linalg.norm(A[:, b])
-            U[:, b] = A[:, b] if np.all(rows @ A[:, b] >= -slack) else 0.0
+            U[:, b] = A[:, b] if in_cone(rows, A[:, b], IN_CONE_RTOL) else 0.0
     return U
 
 
