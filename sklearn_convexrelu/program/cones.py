@@ -150,10 +150,15 @@ def _single_projection(X_aug, pattern, a):
     problem = cp.Problem(cp.Minimize(cp.sum_squares(v - a)), [A @ v >= 0])
     with warnings.catch_warnings():  # the status is checked below: cvxpy's "may be inaccurate" says no more
         warnings.simplefilter("ignore", UserWarning)
-        problem.solve(solver="CLARABEL")
-    if problem.status != cp.OPTIMAL:
+        try:
+            problem.solve(solver="CLARABEL")
+        except cp.error.SolverError as exc:  # one exception type for the callers, who need not import cvxpy
+            status = f"error ({exc})"
+        else:
+            status = repr(problem.status)
+    if status != repr(cp.OPTIMAL):
         raise RuntimeError(
-            f"Projection onto an activation cone failed: Clarabel status {problem.status!r}. The data are "
+            f"Projection onto an activation cone failed: Clarabel status {status}. The data are "
             "badly conditioned (e.g. feature scales differing by many orders of magnitude): standardise X."
         )
     return np.asarray(v.value, dtype=float)
