@@ -35,7 +35,8 @@ With ``gated=True`` the same iterations solve the gated ReLU relaxation (no cone
 import time
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_factor, cho_solve
+from scipy.linalg import LinAlgError
+from scipy.linalg.lapack import dpotrf, dpotrs
 
 from ..program.certificate import check_alpha_resolvable, dual_point, dual_vector
 from ..program.cones import cone_kappas, face_span, largest_bounds_first, on_face
@@ -110,12 +111,33 @@ _POLISH_SIZE, _POLISH_GAP = 3000, 1e-2
 _FACE_SPANS = 10_000
 
 
+def _cholesky(H):
+    """Upper Cholesky factor of a positive definite ``H`` by LAPACK's ``potrf`` (what
+    ``scipy.linalg.cho_factor`` calls, without its wrapper: ~10 µs a call, in a restricted QP that
+    makes thousands). Raises LinAlgError if ``H`` is not positive definite."""
+    factor, info = dpotrf(H, lower=False, clean=False)
+    if info > 0:
+        raise LinAlgError(f"{info}-th leading minor not positive definite")
+    if info < 0:
+        raise ValueError(f"illegal value in argument {-info} of potrf")
+    return factor
+
+
+def _cholesky_solve(factor, b):
+    """``H⁻¹ b`` from :func:`_cholesky`'s factor (LAPACK's ``potrs``, as ``scipy.linalg.cho_solve``)."""
+    if factor.shape[0] == 0:  # potrs refuses empty systems
+        return np.zeros(b.shape)
+    x, info = dpotrs(factor, b, lower=False)
+    if info != 0:
+        raise ValueError(f"illegal value in argument {-info} of potrs")
+    return x
+
+
 def _passive_solution(H, b, passive):
     """Minimiser of ``½ xᵀHx − bᵀx`` with the variables outside ``passive`` fixed at zero."""
     index = np.flatnonzero(passive)
     x = np.zeros_like(b)
-    factor = cho_factor(H[np.ix_(index, index)], check_finite=False)
-    x[index] = cho_solve(factor, b[index], check_finite=False)
+    x[index] = _cholesky_solve(_cholesky(H[np.ix_(index, index)]), b[index])
     return x
 
 
@@ -189,8 +211,8 @@ class _ShrinkingPassiveSolves:
 
     def _factor(self, passive):
         self.base, self.index = passive.copy(), np.flatnonzero(passive)
-        self.factor = cho_factor(self.H[np.ix_(self.index, self.index)], check_finite=False)
-        self.y0 = cho_solve(self.factor, self.b[self.index], check_finite=False)
+        self.factor = _cholesky(self.H[np.ix_(self.index, self.index)])
+        self.y0 = _cholesky_solve(self.factor, self.b[self.index])
         self.position = np.full(passive.size, -1)
         self.position[self.index] = np.arange(self.index.size)
         self.dropped, self.Y = np.zeros(0, dtype=int), np.zeros((self.index.size, 0))
@@ -208,7 +230,7 @@ class _ShrinkingPassiveSolves:
             E[new, np.arange(new.size)] = 1.0
             self.dropped = np.r_[self.dropped, new]
             self.is_dropped[new] = True
-            self.Y = np.hstack([self.Y, cho_solve(self.factor, E, check_finite=False)])
+            self.Y = np.hstack([self.Y, _cholesky_solve(self.factor, E)])
         x_base = self.y0.copy()
         if self.dropped.size:
             x_base -= self.Y @ np.linalg.solve(self.Y[self.dropped], self.y0[self.dropped])
@@ -579,7 +601,7 @@ class FirstOrderSolver:
         g = gradient_at(Z, W0)
         H = subspace_hessian(*system, Z, *columns, W0, spans, owner, self.fit_intercept, ridge=_RIDGE)
         try:
-            step = -cho_solve(cho_factor(H, check_finite=False), g, check_finite=False)
+            step = -_cholesky_solve(_cholesky(H), g)
         except LinAlgError:
             return False
         slope = float(g @ step)
