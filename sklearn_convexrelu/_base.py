@@ -166,6 +166,7 @@ class _BaseConvexReLU(BaseEstimator, metaclass=ABCMeta):
             X_aug, arrangements, Y_fit, s, loss, self.alpha, fit.solution, fit.prediction,
             fit_intercept=self.fit_intercept, hidden_bias=self.hidden_bias, tol=self.tol, solver=fit.program,
         )
+        fit.program = None  # the solver and its caches are not needed any more
         # network_ is the min-norm optimal network (SPEC §5): unique, hence solver-independent.
         # objective_ is that network's (NC) evaluated on the fitted rows, not a value carried over
         # from the optimal set: with badly scaled columns the two differed by up to 1e-4 (issue 14)

@@ -102,3 +102,6 @@ RANK_RTOL = 1e-10
 PIVOT_RTOL = 1e-9
 #: A dual constraint with κ < (1 − LANDSCAPE_SLACK_RTOL) alpha at a landscape optimum is slack.
 LANDSCAPE_SLACK_RTOL = 1e-4
+#: The minimal network of no_spurious_valleys_width must be within this relative distance of the
+#: computed optimum's objective (the solve's accuracy), else only the pruned upper bound is reported.
+WIDTH_OPTIMAL_RTOL = 1e-7

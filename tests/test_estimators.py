@@ -242,7 +242,8 @@ def test_multiclass_classifier_one_block_set_per_class():
 def test_fits_that_never_call_cvxpy_do_not_import_it():
     # issue 12: the polish imported cvxpy for its rare fallback, 0.5 s of CPU on every first fit
     # of a process (0.90 s instead of 0.38 s for a default fit on 200 × 5 data); it is loaded only
-    # when a solve or a fallback uses it
+    # when a solve or a fallback uses it (these fits certify: an uncertified first-order fit would
+    # be finished by Clarabel, which imports it legitimately)
     import subprocess
     import sys
 

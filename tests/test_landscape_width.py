@@ -7,7 +7,7 @@ import cvxpy as cp
 import numpy as np
 import pytest
 
-from sklearn_convexrelu import enumerate_arrangements
+from sklearn_convexrelu import ConvexReLURegressor, enumerate_arrangements
 from sklearn_convexrelu.arrangements import _augment
 from sklearn_convexrelu.landscape import (
     gradient_descent_experiment,
@@ -62,9 +62,19 @@ def test_m_star_when_a_small_neuron_makes_the_optimal_set_a_segment():
     y = np.sin(3 * X[:, 0])
     report = no_spurious_valleys_width(X, y, 0.01)
     network = report.minimal_network
-    assert report.m_star_proven and report.m_star == network.n_neurons <= 3
+    assert report.m_star_proven and report.m_star == network.n_neurons == 3
     assert optimality_certificate(network, X, y, 0.01, tol=1e-8).certified
     assert network.objective(X, y, 0.01) == pytest.approx(report.optimum, rel=1e-9)
+    # no two of the optimal neuron directions reach the optimum (plain cvxpy on each pair's
+    # patterns and signs): m* = 3, as the subset search of the previous version found
+    atoms = ConvexReLURegressor(alpha=0.01, arrangements="exact").fit(X, y).optimal_set_
+    assert atoms.n_atoms == 4
+    X_aug = _augment(X, True)
+    patterns = X_aug @ atoms.directions.T >= 0
+    for pair in itertools.combinations(range(atoms.n_atoms), 2):
+        pair = list(pair)
+        value = _restricted_value(X_aug, y, 0.01, patterns[:, pair], atoms.signs[pair].astype(float))
+        assert value > report.optimum * (1 + 1e-4)
 
 
 def test_fit_dimension_and_threshold():

@@ -4,10 +4,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..arrangements import Arrangements
+from ..arrangements import Arrangements, pattern_keys
 from ..network import TwoLayerReLUNetwork
 from .certify import NetworkCertificate, _certify_prediction
-from ._problem import get_arrangements, own_pairs, own_patterns, pattern_keys, resolve, restricted_optimum
+from ._problem import get_arrangements, own_pairs, own_patterns, resolve, restricted_optimum
 from .._sklearn_compat import validate_params
 from ._params import NETWORK_CONSTRAINTS
 

@@ -8,7 +8,7 @@ from sklearn.utils import check_random_state
 
 from ..network import TwoLayerReLUNetwork
 from .nonconvex import _train_batch
-from .._tolerances import RANK_RTOL
+from .._tolerances import RANK_RTOL, WIDTH_OPTIMAL_RTOL
 from .path import _from_blocks, _prune
 from ._problem import blocks_to_network, data_problem, get_arrangements, solve_optimum
 from .._sklearn_compat import Interval, validate_params
@@ -30,7 +30,9 @@ class WidthReport:
     ----------
     m_star : int
         Fewest neurons of an optimal network found: ``m*`` when ``m_star_proven``, else an upper
-        bound (a minimal network from pruning the computed optimum).
+        bound (the best of the optimal polytope's vertices found when they are too many to
+        enumerate; with an unpenalised hidden bias, the computed optimum pruned to linearly
+        independent fits).
     m_star_proven : bool
         Whether no optimal network with fewer neurons exists: every vertex of the optimal polytope
         was enumerated (all patterns enumerated, penalised hidden bias).
@@ -194,13 +196,15 @@ def no_spurious_valleys_width(
     arr = get_arrangements(problem, arrangements, max_arrangements=max_arrangements,
                            n_arrangements=n_arrangements, random_state=random_state)
     optimum = solve_optimum(problem, arr, tol=tol)
-    proven, n_atoms = False, 0
+    proven, n_atoms, network = False, 0, None
     if problem.penalty.penalize_hidden_bias or not problem.hidden_bias:
         # m* is the fewest positive coefficients at a vertex of the optimal polytope (SPEC §5)
         optimal_set = optimum.optimal_set(problem, arr, tol)
         vertices, proven = optimal_set._vertices(100, 0, max_bases=max_subsets)
         network, n_atoms = optimal_set._coefficient_network(vertices[0]), optimal_set.n_atoms
-    else:  # an upper bound: the computed optimum pruned to linearly independent fits
+        if not problem.objective(network) <= optimum.objective + WIDTH_OPTIMAL_RTOL * abs(optimum.objective):
+            network, proven = None, False  # the set does not describe this optimum: no claim
+    if network is None:  # an upper bound: the computed optimum pruned to linearly independent fits
         atoms, coefs, _ = _from_blocks(problem, optimum.blocks, optimum.signs)
         coefs = _prune(problem, atoms, coefs)[-1]
         live = coefs > 0

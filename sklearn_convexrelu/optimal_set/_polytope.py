@@ -21,6 +21,8 @@ from .._tolerances import FREE_RTOL, MAX_BASES, PIVOT_RTOL, ZERO_RTOL
 __all__ = ["CoefficientPolytope", "pruning_moves"]
 
 _TINY = np.finfo(float).tiny
+# Candidate bases enumerated at once by CoefficientPolytope.vertices (memory: this many q × q blocks).
+_BASES_PER_CHUNK = 4096
 # HiGHS tolerances for the linear programs over the (normalised) polytope.
 _LP_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
 
@@ -257,14 +259,20 @@ class CoefficientPolytope:
         return found[order][:max_count], complete
 
     def _basic_solutions(self, free):
-        """Every feasible point where ``dimension`` free coefficients vanish with a regular basis."""
-        bases = free[np.array(list(itertools.combinations(range(free.size), self.dimension)))]
-        N = self.null_basis[bases]  # (n_bases, q, q)
-        sv = np.linalg.svd(N, compute_uv=False)
-        regular = sv[:, -1] > 1e-9 * sv[:, 0]
-        u = np.linalg.solve(N[regular], -self.particular[bases[regular]][:, :, None])[:, :, 0]
-        coef = self.particular + u @ self.null_basis.T
-        return coef[np.all(coef[:, free] >= -1e-9 * self.mass, axis=1)]
+        """Every feasible point where ``dimension`` free coefficients vanish with a regular basis.
+
+        The bases are taken ``_BASES_PER_CHUNK`` at a time (each costs ``dimension²`` floats)."""
+        combinations = itertools.combinations(range(free.size), self.dimension)
+        found = [np.zeros((0, self.n_atoms))]
+        while (chunk := list(itertools.islice(combinations, _BASES_PER_CHUNK))):
+            bases = free[np.array(chunk)]
+            N = self.null_basis[bases]  # (n_bases, q, q)
+            sv = np.linalg.svd(N, compute_uv=False)
+            regular = sv[:, -1] > 1e-9 * sv[:, 0]
+            u = np.linalg.solve(N[regular], -self.particular[bases[regular]][:, :, None])[:, :, 0]
+            coef = self.particular + u @ self.null_basis.T
+            found.append(coef[np.all(coef[:, free] >= -1e-9 * self.mass, axis=1)])
+        return np.vstack(found)
 
     def _random_vertices(self, free, n_tries, rng):
         """Vertices of LPs with random objectives over ``{u : c̄ + N u ≥ 0}``, pruned to be exact."""

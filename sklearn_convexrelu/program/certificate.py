@@ -268,7 +268,7 @@ def most_violated(point, alpha):
     tuple of (int, int, int) or None
         ``(output, pattern, sign)`` of the largest κ when it exceeds ``alpha``, else ``None``.
     """
-    if not (point.kappa > alpha and np.isfinite(point.kappa)):
+    if not point.kappa > alpha:
         return None
     k, i, side = np.unravel_index(np.argmax(point.scan[0]), point.scan[0].shape)
     return int(k), int(i), 1 if side == 0 else -1

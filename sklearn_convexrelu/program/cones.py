@@ -225,8 +225,8 @@ def largest_bounds_first(bounds, evaluate, *, above, n_wanted=None, chunk=None, 
     Entries whose bound is at most ``above`` are never evaluated (their bound is their κ's). The
     others are evaluated in chunks of ``chunk`` (all at once by default), largest bound first,
     until ``n_wanted`` evaluated entries have counted: a pricing step needs only the largest κ.
-    Every κ computation of the package (its certificates, the first-order solver's pricing, the
-    pattern search, the bias-free penalty) runs through it.
+    Every screen of κ over patterns (:func:`cone_kappas` and so the certificates, the first-order
+    solver's pricing, the pattern search, the bias-free penalty) runs through it.
 
     Parameters
     ----------
