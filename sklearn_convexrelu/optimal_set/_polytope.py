@@ -18,7 +18,7 @@ from scipy.optimize import linprog
 from .._nnls import nnls
 from .._tolerances import FREE_RTOL, MAX_BASES, PIVOT_RTOL, ZERO_RTOL
 
-__all__ = ["CoefficientPolytope", "pruning_moves"]
+__all__ = ["CoefficientPolytope", "cone_fit", "pruning_moves"]
 
 _TINY = np.finfo(float).tiny
 # Candidate bases enumerated at once by CoefficientPolytope.vertices (memory: this many q × q blocks).
@@ -101,6 +101,13 @@ def max_step(coef, beta):
     return t, shrinking & (ratio <= t)
 
 
+def cone_fit(A, b):
+    """Least squares of ``b`` on the cone of the columns of ``A``: the coefficients (one NNLS) and
+    the relative residual ``‖A c − b‖ / ‖b‖`` (0 in exact arithmetic for true atoms)."""
+    anchor = nnls(A, b)[0] if A.shape[1] else np.zeros(0)
+    return anchor, float(np.linalg.norm(A @ anchor - b) / max(np.linalg.norm(b), _TINY))
+
+
 def pruning_moves(coef, null_vector, clean=None):
     """The pruning moves of SPEC §5, one coefficient vector after each.
 
@@ -149,6 +156,8 @@ class CoefficientPolytope:
         The optimal prediction, projected the same way.
     tolerance : float
         Relative rank tolerance ``τ``.
+    fit : tuple, default=None
+        :func:`cone_fit` of ``A`` and ``b`` when the caller has it already.
 
     Attributes
     ----------
@@ -165,12 +174,11 @@ class CoefficientPolytope:
         Relative distance from ``b`` to the cone of the columns of ``A`` (0 in exact arithmetic).
     """
 
-    def __init__(self, A, b, tolerance):
+    def __init__(self, A, b, tolerance, fit=None):
         m = A.shape[1]
         self.n_atoms, self.tolerance = m, float(tolerance)
         # least squares on the cone of the fits, then the least mass among the same fits
-        anchor = nnls(A, b)[0] if m else np.zeros(0)
-        self.projection_residual = float(np.linalg.norm(A @ anchor - b) / max(np.linalg.norm(b), _TINY))
+        anchor, self.projection_residual = cone_fit(A, b) if fit is None else fit
         # Ranks are decided at the scale of the prediction per unit of coefficient, ‖b‖ / ‖anchor‖,
         # not at the largest singular value: atoms with large fits and small coefficients (a column
         # ×1e5: fits of size 1e4, coefficients 2e-4) otherwise raise the threshold for all, and a

@@ -14,7 +14,7 @@ from ..program.cones import cone_kappas
 from ..program.penalty import GroupNormPenalty
 from ..solvers.first_order import _ILL_SCALED, FirstOrderSolver
 from ._atoms import Atoms, merge_directions
-from ._polytope import CoefficientPolytope
+from ._polytope import CoefficientPolytope, cone_fit
 from ._refinement import dual_analysis, refine_prediction, resolve_first_order, support_accuracy
 from .._tolerances import ACCURACY_CAP, ACCURACY_FLOOR, CANDIDATE_FACTOR, MAX_BASES, REFINE_GAP_FACTOR, REFINE_TRIGGER, TIGHT_FACTOR
 
@@ -838,21 +838,22 @@ def _describe(program, arrangements, solution, prediction, solver_blocks, tol, f
     n, K = program.Y.shape
     b = program.nuisance(target).ravel()
 
-    def describe(atom_units):
+    def placed(atom_units):
         atom_units = atom_units / np.maximum(np.linalg.norm(atom_units, axis=1, keepdims=True), _TINY)
         atoms = Atoms(atom_units, sign[first], candidate[first, 0])
         A = program.nuisance(atoms.placed(atoms.fits(X_aug), K)).reshape(n * K, n_atoms)
-        return atoms, CoefficientPolytope(A, b, tolerance)
+        return atoms, A, cone_fit(A, b)
 
-    atoms, polytope = describe(dual_units)
-    if polytope.projection_residual > tolerance:
+    atoms, A, fit = placed(dual_units)
+    if fit[1] > tolerance:
         # the dual directions miss the target prediction (the dual's error, which a column ×1e5
         # magnifies: residual 6.6e-8, min-norm network 1.4e-6 above the refined objective): atoms
         # that carry blocks of the solution point along their sum instead, which reproduce it to
         # rounding. Not always: the direction of a small block is only as accurate as the primal
         # (a block of 4e-4 next to ones of 1 after a solve to 1e-9 hid a dependence of the fits,
         # and the set came out as a point where it is a segment)
-        atoms, polytope = describe(np.where(np.any(carried, axis=1, keepdims=True), carried, dual_units))
+        atoms, A, fit = placed(np.where(np.any(carried, axis=1, keepdims=True), carried, dual_units))
+    polytope = CoefficientPolytope(A, b, tolerance, fit)
 
     solver_coefficients = np.zeros(n_atoms)
     on_atom = solver_blocks[candidate[:, 2], candidate[:, 0], :, candidate[:, 1]]  # (n_candidates, d)
