@@ -82,6 +82,26 @@ def test_exact_fit_is_certified_and_lower_bound_is_below_every_network(data_2d):
         assert other.lower_bound <= reg.objective_ + 1e-9  # a lower bound on the optimum too
 
 
+def test_the_program_is_solved_only_when_the_networks_own_dual_point_does_not_certify(data_2d, monkeypatch):
+    # issue 12: a solve for a better dual point costs far more than the check itself; a certified
+    # fit's own dual point is enough (and a network far from optimal does ask for the solve)
+    import sklearn_convexrelu.landscape.certify as certify
+
+    X, y = data_2d
+    reg = ConvexReLURegressor(alpha=ALPHA, tol=1e-8, arrangements="exact").fit(X, y)
+    solved = certify.dual_predictions
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return solved(*args, **kwargs)
+
+    monkeypatch.setattr(certify, "dual_predictions", counted)
+    assert optimality_certificate(reg, X, y, tol=1e-6).certified and calls == []
+    zero = TwoLayerReLUNetwork(np.zeros((2, 1)), np.zeros(1), np.zeros(1), 0.0)
+    assert not optimality_certificate(zero, X, y, ALPHA).certified and calls == [1]
+
+
 def test_gradient_descent_network_is_refuted_with_a_descent_direction(data_2d):
     X, y = data_2d
     network = train_nonconvex(X, y, ALPHA, 2, max_iter=200, random_state=0).network

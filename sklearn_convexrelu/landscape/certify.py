@@ -1,6 +1,5 @@
 """Polynomial-time global-optimality check of any two-layer ReLU network (SPEC §4, §6 (ii))."""
 
-import itertools
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -184,9 +183,13 @@ def _certify_prediction(problem, arrangements, prediction, primal, tol, coverage
     """
     patterns = arrangements.patterns
     own = problem.dual_point(patterns, prediction)
-    gap_wanted = max(REFINE_GAP_FACTOR * tol, ACCURACY_FLOOR)
-    solved = (problem.dual_point(patterns, candidate) for candidate in dual_predictions(problem, arrangements, gap_wanted, network))
-    best = best_dual_point(itertools.chain([own], solved), primal, tol)
+    def candidates():  # the program is solved only when the network's own point does not certify
+        yield own
+        gap_wanted = max(REFINE_GAP_FACTOR * tol, ACCURACY_FLOOR)
+        for candidate in dual_predictions(problem, arrangements, gap_wanted, network):
+            yield problem.dual_point(patterns, candidate)
+
+    best = best_dual_point(candidates(), primal, tol)
     certificate = NetworkCertificate._from_dual_point(
         primal, best, problem.alpha, exact=arrangements.exact, n_patterns=arrangements.n_patterns, coverage=coverage,
         tol=tol, objective=problem.describe(), alpha=problem.alpha, arrangements=arrangements,
