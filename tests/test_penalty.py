@@ -118,9 +118,11 @@ def test_unpenalised_bias_needs_the_data():
 
 @pytest.mark.parametrize("penalize_hidden_bias", [True, False])
 @pytest.mark.parametrize("loss_name, n_outputs", [("squared_error", 1), ("squared_error", 2), ("log_loss", 1), ("log_loss", 3)])
-def test_subspace_newton_system_matches_finite_differences(penalize_hidden_bias, loss_name, n_outputs):
+@pytest.mark.parametrize("interleaved", [False, True])
+def test_subspace_newton_system_matches_finite_differences(penalize_hidden_bias, loss_name, n_outputs, interleaved):
     # The one Newton system of the direction polish and the optimal set's refinement: the objective
-    # L(Σ_b σ_b D_b X̃ (w_b⁰ + N_b z_b) + c) + alpha Σ_b ‖P w_b‖, differentiated by central differences.
+    # L(Σ_b σ_b D_b X̃ (w_b⁰ + N_b z_b) + c) + alpha Σ_b ‖P w_b‖, differentiated by central differences;
+    # interleaved: the blocks' columns mixed (the penalty's Hessian is assembled block by block)
     from sklearn_convexrelu.program.losses import get_loss
     from sklearn_convexrelu.solvers._subspace_newton import subspace_gradient, subspace_hessian
 
@@ -140,6 +142,9 @@ def test_subspace_newton_system_matches_finite_differences(penalize_hidden_bias,
     owner = np.repeat(np.arange(len(blocks)), 2)
     fits = np.hstack([sign * patterns[:, [i]] * (X_aug @ spans[:, 2 * b:2 * b + 2]) for b, (i, sign, _) in enumerate(blocks)])
     outputs = np.repeat([k for _, _, k in blocks], 2)
+    if interleaved:
+        order = rng.permutation(owner.size)
+        spans, owner, fits, outputs = spans[:, order], owner[order], fits[:, order], outputs[order]
     base = sum(sign * patterns[:, i] * (X_aug @ W0[:, b]) * np.eye(n_outputs)[k][:, None] for b, (i, sign, k) in enumerate(blocks)).T
 
     def objective(x):

@@ -111,5 +111,6 @@ def subspace_hessian(loss, penalty, alpha, Y, s, Z, fits, outputs, W, spans, own
     curvature = loss.sample_hessians(Z, Y, s)
     gram = fits.T @ (curvature[:, 0, 0][:, None] * fits) if loss.is_quadratic else None
     H = add_ridge(fit_hessian(fits, outputs, curvature, fit_intercept, gram), ridge)
-    H[: owner.size, : owner.size] += penalty.subspace_hessian(alpha, W, spans, owner)
+    rows, cols, values = penalty.subspace_hessian(alpha, W, spans, owner)  # block diagonal
+    H[rows, cols] += values
     return H

@@ -980,8 +980,9 @@ class _WorkingSet:
         self.directions, self.keys, self.fits, self.t, self.idle = (
             self.directions[:, mask], self.keys[mask], self.fits[:, mask], self.t[mask], self.idle[mask]
         )
-        done = np.flatnonzero(mask[: self._gram.shape[0]])  # integer np.ix_: ~3× faster than boolean
-        self._gram = self._gram[np.ix_(done, done)]
+        if not mask.all():  # (all kept: no copy of the m × m Gram matrix)
+            done = np.flatnonzero(mask[: self._gram.shape[0]])  # integer np.ix_: ~3× faster than boolean
+            self._gram = self._gram[np.ix_(done, done)]
 
 
 def solve_first_order(
