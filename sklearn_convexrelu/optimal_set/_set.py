@@ -685,7 +685,7 @@ def _best_dual(program, arrangements, blocks, intercept, prediction, tol, force=
 
     if force is not None:
         newton(best)
-        if (force or best[3] > max(REFINE_TRIGGER, tol)) and blocks.any():
+        if (force or best[3] > REFINE_TRIGGER) and blocks.any():
             resolved = True
             try:
                 _, candidate_prediction, candidate_blocks, candidate_intercept = resolve_first_order(
