@@ -118,11 +118,12 @@ def test_unpenalised_bias_needs_the_data():
 
 @pytest.mark.parametrize("penalize_hidden_bias", [True, False])
 @pytest.mark.parametrize("loss_name, n_outputs", [("squared_error", 1), ("squared_error", 2), ("log_loss", 1), ("log_loss", 3)])
-@pytest.mark.parametrize("interleaved", [False, True])
-def test_subspace_newton_system_matches_finite_differences(penalize_hidden_bias, loss_name, n_outputs, interleaved):
+@pytest.mark.parametrize("sizes, interleaved", [((2, 2, 2), False), ((2, 2, 2), True), ((1, 0, 3), True)])
+def test_subspace_newton_system_matches_finite_differences(penalize_hidden_bias, loss_name, n_outputs, sizes, interleaved):
     # The one Newton system of the direction polish and the optimal set's refinement: the objective
     # L(Σ_b σ_b D_b X̃ (w_b⁰ + N_b z_b) + c) + alpha Σ_b ‖P w_b‖, differentiated by central differences;
-    # interleaved: the blocks' columns mixed (the penalty's Hessian is assembled block by block)
+    # subspaces of `sizes` columns (one block without any), interleaved: the blocks' columns mixed
+    # (the penalty's Hessian is assembled block by block)
     from sklearn_convexrelu.program.losses import get_loss
     from sklearn_convexrelu.solvers._subspace_newton import subspace_gradient, subspace_hessian
 
@@ -138,10 +139,10 @@ def test_subspace_newton_system_matches_finite_differences(penalize_hidden_bias,
     penalty, alpha = GroupNormPenalty(penalize_hidden_bias), 0.3
     blocks = [(0, 1.0, 0), (3, -1.0, n_outputs - 1), (5, 1.0, 0)]  # (pattern, sign, output)
     W0 = rng.standard_normal((d, len(blocks)))
-    spans = np.hstack([np.linalg.qr(rng.standard_normal((d, 2)))[0] for _ in blocks])
-    owner = np.repeat(np.arange(len(blocks)), 2)
-    fits = np.hstack([sign * patterns[:, [i]] * (X_aug @ spans[:, 2 * b:2 * b + 2]) for b, (i, sign, _) in enumerate(blocks)])
-    outputs = np.repeat([k for _, _, k in blocks], 2)
+    spans = np.hstack([np.linalg.qr(rng.standard_normal((d, size)))[0] if size else np.zeros((d, 0)) for size in sizes])
+    owner = np.repeat(np.arange(len(blocks)), sizes)
+    fits = np.array([sign for _, sign, _ in blocks])[owner] * patterns[:, [i for i, _, _ in blocks]][:, owner] * (X_aug @ spans)
+    outputs = np.repeat([k for _, _, k in blocks], sizes)
     if interleaved:
         order = rng.permutation(owner.size)
         spans, owner, fits, outputs = spans[:, order], owner[order], fits[:, order], outputs[order]

@@ -242,16 +242,17 @@ def support_accuracy(X_aug, patterns, R, alpha, blocks):
 def dual_analysis(X_aug, patterns, R, alpha, blocks, kappas_of):
     """κ (K, P, 2) and projected directions (K, d, P, 2) near alpha, and the accuracy ε of ``R``.
 
-    Every κ above ``(1 − 2 · CANDIDATE_FACTOR · ε) alpha`` is computed exactly; the others hold an
-    upper bound below that level (their unprojected norm, or a projection stopped as soon as it is
-    shown to be below: on load_digits, n = 1000, exact projections of every block above the level
-    took 7.3 s of a 35 s fit). ``kappas_of(R, threshold, bound_only=True)``: :func:`cone_kappas`
-    over ``patterns``, or a solver's warm-started equivalent.
+    Every κ above ``(1 − band) alpha`` is computed exactly, ``band ≥ CANDIDATE_FACTOR · ε`` (at most
+    0.5); the others, below that level, hold 0: they are no candidate atoms, and their projections
+    stop as soon as they are shown to be below it (on load_digits, n = 1000, exact projections of
+    every block above the level took 7.3 s of a 35 s fit). ``kappas_of(R, threshold,
+    bound_only=True)``: :func:`cone_kappas` over ``patterns``, or a solver's warm-started equivalent.
     """
     accuracy = np.clip(support_accuracy(X_aug, patterns, R, alpha, blocks)[0], ACCURACY_FLOOR, ACCURACY_CAP)
     band = 0.0
     while band < CANDIDATE_FACTOR * accuracy:
         band = min(0.5, 2 * CANDIDATE_FACTOR * accuracy)
-        kappas, directions, _ = kappas_of(R, (1 - band) * alpha, bound_only=True)
+        kappas, directions, exact = kappas_of(R, (1 - band) * alpha, bound_only=True)
+        kappas = np.where(exact, kappas, 0.0)  # a bound may equal the level: never a candidate
         accuracy = np.clip(float(kappas.max(initial=0.0)) / alpha - 1, accuracy, ACCURACY_CAP)
     return kappas, directions, float(accuracy)

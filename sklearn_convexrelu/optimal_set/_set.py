@@ -785,7 +785,9 @@ def optimal_set_from_fit(X_aug, arrangements, Y, s, loss, alpha, solution, predi
     missed = optimal_set.objective > solver_value + tol * abs(solver_value)
     # a dual this coarse is worth a re-solve even when its atoms reproduce the solver's point: on
     # load_breast_cancer the solver's dual (accuracy 7.4e-7, 46 candidate atoms) describes a set
-    # whose objective is that of the solver, the re-solved one (7.9e-9, 29 atoms) one 1.2e-7 lower
+    # whose objective is that of the solver, the re-solved one (7.9e-9, 29 atoms) one 1.2e-7 lower.
+    # _best_dual re-solves such a dual before the first description; this catches an analysis
+    # less accurate than the ε that decided it (and a set of all-zero blocks, never re-solved)
     undecided = optimal_set.accuracy > REFINE_TRIGGER
     if missed or undecided or optimal_set.projection_residual > tol:
         # the atoms carry the dual's error (their fits miss the prediction, or the min-norm network

@@ -138,8 +138,8 @@ class GroupNormPenalty:
         """Hessian of ``alpha Σ_b ‖P w_b‖`` in the coordinates of :meth:`subspace_gradient`.
 
         ``alpha N_bᵀ (P − ŵ ŵᵀ) N_b / ‖P w_b‖`` per block with ``ŵ = P w_b / ‖P w_b‖``; zero across
-        blocks, so only the entries within blocks are returned (a dense matrix of the polish's
-        ~3,000 columns cost more than its Cholesky factor). The columns of each ``N_b`` are
+        blocks, so only the entries within blocks are returned (a dense matrix of the direction
+        polish's 3,000 columns cost more than its Cholesky factor). The columns of each ``N_b`` are
         orthonormal (``N_bᵀ N_b = I``).
 
         Parameters
