@@ -279,3 +279,25 @@ def test_the_kappa_screen_evaluates_largest_bounds_first_and_stops_when_it_has_e
     assert largest_bounds_first(bounds, evaluate, above=2.2) is None and sorted(seen[0]) == [1, 4, 7]
     seen.clear()
     assert largest_bounds_first(bounds, evaluate, above=5.0) is None and seen == []
+
+
+def test_cone_kernel_helpers_are_compiled_once(tmp_path):
+    # The one-off numba compile after install (issue 12): each helper of the Lawson–Hanson kernel has
+    # one signature; a literal 0 passed as the face size compiled _append, _delete and _multipliers
+    # twice. A fresh cache directory forces the compile in a subprocess.
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from sklearn_convexrelu.program import _cone_kernels as kernels\n"
+        "from sklearn_convexrelu.program.cones import project_onto_cones\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = rng.standard_normal((30, 4))\n"
+        "project_onto_cones(X, X @ rng.standard_normal((4, 5)) >= 0, rng.standard_normal((4, 5)), np.arange(5))\n"
+        "print([len(getattr(kernels, f).signatures) for f in ('_append', '_delete', '_multipliers', '_project_block')])\n"
+    )
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[1, 1, 1, 1]", result.stdout

@@ -119,7 +119,7 @@ def _project_block(X_aug, gate, row_norms, a, face, threshold, max_rounds, rtol,
         size += a[j] * a[j]
     tolerance = rtol * np.sqrt(size)
     k = min(rows_per_round, d, n)
-    m = 0
+    m = np.int64(0)  # not a literal 0: the helpers would be compiled for both
     for slot in range(face.shape[0]):  # warm start: the previous face, dependent rows skipped
         row = face[slot]
         if row < 0 or row >= n or in_face[row] or m == d:  # not a row, already in, or full
