@@ -67,8 +67,10 @@ CANDIDATE_FACTOR = 100.0
 #: (ε 4e-7 to 9e-7) was then described again from the re-solved one (ε ≤ 8e-9, an objective 1e-9
 #: to 1e-7 lower every time).
 REFINE_TRIGGER = 1e-7
-#: The re-solve stops at a relative duality gap of REFINE_GAP_FACTOR · tol ...
-REFINE_GAP_FACTOR = 1e-2
+#: The re-solve stops at a relative duality gap of min(REFINE_GAP_FACTOR · tol, REFINE_MAX_GAP)
+#: (with tol=3e-4 a re-solve to 3e-6 left a dual at ε 1.9e-6 whose set's min-norm network had
+#: objective 2.9e7: the fit fell back to the solver's network with an OptimalSetWarning) ...
+REFINE_GAP_FACTOR, REFINE_MAX_GAP = 1e-2, 1e-8
 #: ... or after this many column-generation iterations (it runs only when the dual is not decisive:
 #: 10 left a 50-feature teacher's dual at 3.4e-7 and its set 3.5e-6 above the fit; 100 reach 1e-8).
 REFINE_MAX_ITER = 100

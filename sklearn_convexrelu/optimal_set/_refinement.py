@@ -20,8 +20,8 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
 from .._tolerances import (
-    ACCURACY_CAP, ACCURACY_FLOOR, CANDIDATE_FACTOR, IN_CONE_ITERATIVE_RTOL, REFINE_GAP_FACTOR, REFINE_MAX_ITER,
-    REFINE_MAX_UNKNOWNS, SUPPORT_RTOL, TIGHT_FACTOR,
+    ACCURACY_CAP, ACCURACY_FLOOR, CANDIDATE_FACTOR, IN_CONE_ITERATIVE_RTOL, REFINE_GAP_FACTOR, REFINE_MAX_GAP,
+    REFINE_MAX_ITER, REFINE_MAX_UNKNOWNS, SUPPORT_RTOL, TIGHT_FACTOR,
 )
 from ..program.cones import _cone_rows, face_span, in_cone, on_face, project_onto_cones
 from ..program.operators import adjoint
@@ -51,7 +51,8 @@ def resolve_first_order(X_aug, arrangements, Y, s, loss, alpha, blocks, intercep
     solver = FirstOrderSolver(
         X_aug, arrangements.patterns, Y, s, loss, fit_intercept=fit_intercept, generators=arrangements.generators,
     )
-    result = solver.solve(alpha, tol=REFINE_GAP_FACTOR * tol, max_iter=REFINE_MAX_ITER, init=(blocks[0], blocks[1], intercept))
+    gap = min(REFINE_GAP_FACTOR * tol, REFINE_MAX_GAP)
+    result = solver.solve(alpha, tol=gap, max_iter=REFINE_MAX_ITER, init=(blocks[0], blocks[1], intercept))
     objective, prediction = convex_objective(
         X_aug, arrangements.patterns, result.blocks_pos, result.blocks_neg, result.intercept, Y, s, loss, alpha,
     )
