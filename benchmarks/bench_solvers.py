@@ -17,12 +17,14 @@ Cases: ``small`` (n=200, 10 features, P=200), ``medium`` (n=1000, 10 features, P
 ``logloss`` (logistic loss at small alpha, Clarabel's weak spot), ``scale`` (n=50,000,
 50 features, P=500, first order only, tol 1e-4, with the peak memory of its process) and
 ``interpolating`` (n=2000, 50 features, P=500, first order only, tol 1e-4: the optimum has more
-atoms than samples). Every case
-runs in a fresh process. Data: a planted
-teacher (``_common.planted_teacher``), no hidden bias in the teacher, hidden bias in the model.
+atoms than samples), ``n500`` (n=500, 20 features, P=100, Clarabel and first order) and ``n2000``
+(n=2000, 20 features, P=300, first order), the sizes of issue 12's solver targets. Every case
+runs in a fresh process; numba's one-off compile is paid by an untimed solve before the timed
+one. Data: a planted teacher (``_common.planted_teacher``), no hidden bias in the teacher, hidden
+bias in the model.
 
-Run: ``python benchmarks/bench_solvers.py [--cases small ...] [--solvers first_order ...]``; writes
-``benchmarks/results/solvers.md``. Not run in CI.
+Run: ``python benchmarks/bench_solvers.py [--cases small ...] [--solvers first_order ...]
+[--output PATH]``; writes ``benchmarks/results/solvers.md`` (or PATH). Not run in CI.
 """
 
 import argparse
@@ -63,6 +65,12 @@ CASES = {
     # nearly interpolating: the optimum has more atoms than samples (rank-deficient restricted problems)
     "interpolating": dict(n=2000, p=50, P=500, loss="squared_error", alpha=1e-3, tol=1e-4, fit_intercept=True,
                           solvers=("first_order",)),
+    # the sizes of issue 12's solver targets (gap 1e-6): against Clarabel at n = 500, P = 100, and in
+    # forward products at n = 2000, P = 300
+    "n500": dict(n=500, p=20, P=100, loss="squared_error", alpha=1e-3, tol=1e-6, fit_intercept=True,
+                 solvers=("CLARABEL", "first_order")),
+    "n2000": dict(n=2000, p=20, P=300, loss="squared_error", alpha=1e-3, tol=1e-6, fit_intercept=True,
+                  solvers=("first_order",)),
 }
 # scnn's AL stops on its own criteria, not on a relative gap (see ``_scnn_runner.py``): squared norm of the
 # minimum-norm subgradient <= tol and squared norm of the cone violations <= constraint_tol;
@@ -135,6 +143,8 @@ def run_cvxpy(name, X_aug, Y, s, loss, alpha, arrangements, tol, fit_intercept):
 def run_first_order(X_aug, Y, s, loss, alpha, arrangements, tol, fit_intercept):
     """The solve, and the time of one dual-feasibility check (κ of every block, SPEC §4) at its
     solution from scratch, i.e. without the faces the solver has cached."""
+    warm_up = FirstOrderSolver(X_aug[:20], arrangements.patterns[:20], Y[:20], s[:20], loss, fit_intercept=fit_intercept)
+    warm_up.solve(alpha, tol=tol)  # numba's one-off compile (or cache load), not part of the solve's time
     start = time.perf_counter()
     solver = FirstOrderSolver(X_aug, arrangements.patterns, Y, s, loss, fit_intercept=fit_intercept,
                               generators=arrangements.generators)
@@ -228,6 +238,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
     parser.add_argument("--solvers", nargs="+", help="run only these solvers of each case (default: all)")
+    parser.add_argument("--output", default=RESULTS, help="results file (default: benchmarks/results/solvers.md)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -242,7 +253,7 @@ def main():
             "(same formula, exact cone projections) given in the status.", ""]
     for name in args.cases:
         run_case_subprocess(name, rows, args.solvers)
-    write_results(RESULTS, rows)
+    write_results(args.output, rows)
 
 
 if __name__ == "__main__":
