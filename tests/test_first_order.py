@@ -408,7 +408,7 @@ def test_blocks_too_many_to_polish_keep_a_hull_and_converge_in_few_iterations():
     """Every sampled pattern active and more block variables than the direction polish takes:
     merging each block's atoms into one after every restricted solve left column generation two
     atoms per block to turn it (313 iterations on this planted teacher); keeping a hull of a few
-    atoms converges in about 50. The optimum agrees with Clarabel's."""
+    atoms once the solve runs long converges in about 50. The optimum agrees with Clarabel's."""
     rng = np.random.default_rng(20)
     n, p = 150, 20
     X = rng.standard_normal((n, p))

@@ -19,7 +19,7 @@ Optimal solutions are sparse in atoms (SPEC §5). Each iteration
    by Newton steps (one exact step for the squared loss) whose bound-constrained quadratic
    subproblems are solved exactly by an active-set method, then drops atoms that have stayed at
    ``t = 0`` and merges the positive atoms of each block into one along their sum (same fit,
-   penalty ``alpha ‖Σ t_a u_a‖ ≤ alpha Σ t_a``) when step 5 can turn the blocks' directions, else
+   penalty ``alpha ‖Σ t_a u_a‖ ≤ alpha Σ t_a``); in a long solve whose blocks step 5 cannot turn,
    only in blocks with more than a few atoms (their conic hull turns the direction instead);
 5. once the gap is below ``_POLISH_GAP``, turns the active blocks' directions by Newton steps on
    the group lasso restricted to them (each block on its face of its cone), then re-solves 4:
@@ -81,11 +81,18 @@ _STALL_ITERATIONS, _PROGRESS = 10, 1e-13
 # crawls at ~1.5e-6 for 150 iterations and then converges within 350).
 _TAIL_ITERATIONS = 200
 _MERGE = True
-# Positive atoms a block keeps before they are merged when its direction cannot be polished (more
-# than _POLISH_SIZE variables): merging every block's atoms into one there left column generation
-# two atoms per block to turn it, a tail of 548 iterations on a planted teacher with n = 500,
-# 20 features and 100 sampled patterns (53 with this limit; 2 gave 161).
-_HULL_ATOMS = 4
+# Beyond _HULL_AFTER iterations of a solve, a block keeps up to _HULL_ATOMS positive atoms (their
+# conic hull turns its direction) when the direction polish cannot run (more than _POLISH_SIZE
+# variables) and the working set has at most _MERGE_ALL (n_samples + K) atoms; otherwise every
+# block's atoms are merged into one. Merging always left column generation two atoms per block to
+# turn a direction: a tail of 548 iterations on a planted teacher with n = 500, 20 features and
+# 100 sampled patterns (55 now; a limit of 2 atoms gave 161, 3 gave 80). Solves that end within
+# _HULL_AFTER iterations (the final solve after a pattern search) merge as before: there the hull
+# only enlarged the restricted problems (friedman1, n = 1000: 6 iterations either way, 0.45 s
+# against 0.26 s); so does a working set beyond 2 (n + K) atoms, whose extra atoms add no fit
+# (planted teacher, n = 200: 0.30 s against 0.55 s for the final solve; a limit of n + K gave
+# 147 iterations on the n = 500 case).
+_HULL_ATOMS, _HULL_AFTER, _MERGE_ALL = 4, 10, 2
 # Atoms added per iteration at most max(_MIN_NEW_ATOMS, n_samples + n_outputs): with the merging the
 # working set stays within a few atoms per active block, so an iteration's work is bounded and
 # max_iter bounds the time.
@@ -490,8 +497,9 @@ class FirstOrderSolver:
     def _objective(self, Z, t, alpha):
         return self.loss.value(Z, self.Y, self.s) + alpha * float(t.sum())
 
-    def _newton(self, state, alpha, tol):
-        """Newton steps on ``min_{t ≥ 0, c} L(F t + c) + alpha Σ t`` (see the module docstring)."""
+    def _newton(self, state, alpha, tol, hull=False):
+        """Newton steps on ``min_{t ≥ 0, c} L(F t + c) + alpha Σ t`` (see the module docstring);
+        ``hull``: as for :meth:`_merge_blocks`."""
         m, K, n_samples = state.t.size, self.shape[0], self.X_aug.shape[0]
         free = np.r_[np.zeros(m, dtype=bool), np.ones(K if self.fit_intercept else 0, dtype=bool)]
         outputs = self._decode(state.keys)[1]
@@ -541,12 +549,13 @@ class FirstOrderSolver:
         state.idle = np.where(state.t > 0, 0, state.idle + 1)
         state.keep(state.idle <= _IDLE_ROUNDS)
         if self._merging:
-            self._merge_blocks(state)
+            self._merge_blocks(state, hull)
 
-    def _merge_blocks(self, state):
+    def _merge_blocks(self, state, hull=False):
         """Replace the positive atoms of a block by one atom along their sum: of every block that has
-        several when the active blocks fit the direction polish, else of the blocks with more than
-        ``_HULL_ATOMS``.
+        several, or with ``hull`` of the blocks with more than ``_HULL_ATOMS`` unless the active
+        blocks fit the direction polish or the working set exceeds ``_MERGE_ALL · (n_samples + K)``
+        atoms.
 
         ``w_b = Σ_a t_a u_a`` lies in the block's cone; the atom ``w_b / ‖w_b‖`` with weight ``‖w_b‖``
         has the same fit and a penalty ``alpha ‖w_b‖ ≤ alpha Σ_a t_a``, so the restricted objective
@@ -557,7 +566,9 @@ class FirstOrderSolver:
         """
         positive = np.flatnonzero(state.t > 0)
         keys, inverse, counts = np.unique(state.keys[positive], return_inverse=True, return_counts=True)
-        merged = counts > (1 if keys.size * self.X_aug.shape[1] <= _POLISH_SIZE else _HULL_ATOMS)
+        n_fits = self.X_aug.shape[0] + self.shape[0]  # at most this many independent fits
+        hull = hull and keys.size * self.X_aug.shape[1] > _POLISH_SIZE and state.t.size <= _MERGE_ALL * n_fits
+        merged = counts > (_HULL_ATOMS if hull else 1)
         shared = merged[inverse]
         if not shared.any():
             return
@@ -919,9 +930,10 @@ class FirstOrderSolver:
                 continue
             self._add(state, keys[new], directions[:, new])
             self.n_atoms_added_ += new.size
-            self._newton(state, alpha, tol)
+            hull = n_iter > _HULL_AFTER
+            self._newton(state, alpha, tol, hull)
             if self._merging and gap <= _POLISH_GAP and self._polish_directions(state, alpha):
-                self._newton(state, alpha, tol)
+                self._newton(state, alpha, tol, hull)
         self.objective_, self.relative_gap_ = primal, gap
         status = "converged" if converged else ("stalled" if stalled or n_iter < max_iter else "max_iter")
         if ill_scaled and not converged:
