@@ -404,27 +404,33 @@ def test_active_blocks_point_along_their_optimal_directions():
 
 
 
+def _planted_teacher_solver(n, p, n_gates, seed):
+    """A first-order solver on ``n_gates`` sampled patterns of a planted teacher (10 neurons without
+    hidden biases, noise 0.1; ``benchmarks/_common.planted_teacher``): solver, X̃, Y, s, loss."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    W, a = rng.standard_normal((p, 10)) / np.sqrt(p), rng.standard_normal(10)
+    y = np.maximum(X @ W, 0) @ a + 0.1 * rng.standard_normal(n)
+    arrangements = sample_arrangements(X, n_gates, random_state=0)
+    X_aug, Y, s, loss = _augment(X, True), y[:, None], np.ones(n), get_loss("squared_error", 1)
+    solver = FirstOrderSolver(X_aug, arrangements.patterns, Y, s, loss, fit_intercept=True,
+                              generators=arrangements.generators)
+    return solver, X_aug, Y, s, loss
+
+
 def test_blocks_too_many_to_polish_keep_a_hull_and_converge_in_few_iterations():
     """Every sampled pattern active and more block variables than the direction polish takes:
     merging each block's atoms into one after every restricted solve left column generation two
     atoms per block to turn it (313 iterations on this planted teacher); keeping a hull of a few
     atoms once the solve runs long converges in about 50. The optimum agrees with Clarabel's."""
-    rng = np.random.default_rng(20)
-    n, p = 150, 20
-    X = rng.standard_normal((n, p))
-    W, a = rng.standard_normal((p, 10)) / np.sqrt(p), rng.standard_normal(10)
-    y = np.maximum(X @ W, 0) @ a + 0.1 * rng.standard_normal(n)
-    arrangements = sample_arrangements(X, 40, random_state=0)
-    X_aug, Y, s, loss = _augment(X, True), y[:, None], np.ones(n), get_loss("squared_error", 1)
-    solver = FirstOrderSolver(X_aug, arrangements.patterns, Y, s, loss, fit_intercept=True,
-                              generators=arrangements.generators)
+    solver, X_aug, Y, s, loss = _planted_teacher_solver(150, 20, 40, seed=20)
     result = solver.solve(1e-3, tol=1e-6)
     active = np.count_nonzero(np.linalg.norm(result.blocks_pos, axis=1)) + np.count_nonzero(
         np.linalg.norm(result.blocks_neg, axis=1))
     assert active * X_aug.shape[1] > _POLISH_SIZE  # the regime where the polish cannot run
     assert result.converged and result.n_iter <= 120, result.status
-    reference = CvxpyProgram(X_aug, arrangements.patterns, Y, s, loss, fit_intercept=True).solve(1e-3, tol=1e-9)
-    reference_objective = convex_objective(X_aug, arrangements.patterns, reference.blocks_pos, reference.blocks_neg,
+    reference = CvxpyProgram(X_aug, solver.patterns, Y, s, loss, fit_intercept=True).solve(1e-3, tol=1e-9)
+    reference_objective = convex_objective(X_aug, solver.patterns, reference.blocks_pos, reference.blocks_neg,
                                            reference.intercept, Y, s, loss, 1e-3)[0]
     assert result.objective == pytest.approx(reference_objective, rel=2e-6)
 
@@ -434,15 +440,7 @@ def test_direction_polish_is_not_stopped_by_a_near_face_row(monkeypatch):
     its face used to cut that step to ~1e-7 and the polish gave up (2 moves in 125 calls on this
     planted teacher). Such rows now join their faces and the step is taken again: most calls move,
     each lowering the objective."""
-    rng = np.random.default_rng(10)
-    n, p = 200, 10
-    X = rng.standard_normal((n, p))
-    W, a = rng.standard_normal((p, 10)) / np.sqrt(p), rng.standard_normal(10)
-    y = np.maximum(X @ W, 0) @ a + 0.1 * rng.standard_normal(n)
-    arrangements = sample_arrangements(X, 50, random_state=0)
-    X_aug, Y, s, loss = _augment(X, True), y[:, None], np.ones(n), get_loss("squared_error", 1)
-    solver = FirstOrderSolver(X_aug, arrangements.patterns, Y, s, loss, fit_intercept=True,
-                              generators=arrangements.generators)
+    solver, _, Y, s, loss = _planted_teacher_solver(200, 10, 50, seed=10)
     polish, calls = FirstOrderSolver._polish_directions, []
 
     def recorded(self, state, alpha):
