@@ -42,8 +42,8 @@ def planted_teacher(n_samples, n_features, *, width=10, noise=0.1, hidden_bias=F
 
 
 def write_results(path, lines):
-    """Write the Markdown ``lines`` to ``path`` (under ``benchmarks/results/``) and say so."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    """Write the Markdown ``lines`` to ``path`` (creating its folder) and say so."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as handle:
         handle.write("\n".join(lines) + "\n")
     print(f"wrote {path}")

@@ -403,7 +403,6 @@ def test_active_blocks_point_along_their_optimal_directions():
         np.testing.assert_allclose(direction, projection / np.linalg.norm(projection), atol=1e-3)
 
 
-
 def _planted_teacher_solver(n, p, n_gates, seed):
     """A first-order solver on ``n_gates`` sampled patterns of a planted teacher (10 neurons without
     hidden biases, noise 0.1; ``benchmarks/_common.planted_teacher``): solver, X̃, Y, s, loss."""
@@ -422,7 +421,7 @@ def test_blocks_too_many_to_polish_keep_a_hull_and_converge_in_few_iterations():
     """Every sampled pattern active and more block variables than the direction polish takes:
     merging each block's atoms into one after every restricted solve left column generation two
     atoms per block to turn it (313 iterations on this planted teacher); keeping a hull of a few
-    atoms once the solve runs long converges in about 50. The optimum agrees with Clarabel's."""
+    atoms once the solve runs long converges in 57. The optimum agrees with Clarabel's."""
     solver, X_aug, Y, s, loss = _planted_teacher_solver(150, 20, 40, seed=20)
     result = solver.solve(1e-3, tol=1e-6)
     active = np.count_nonzero(np.linalg.norm(result.blocks_pos, axis=1)) + np.count_nonzero(
@@ -455,6 +454,7 @@ def test_direction_polish_is_not_stopped_by_a_near_face_row(monkeypatch):
     moves = [change for moved, change in calls if moved]
     assert len(calls) > 20 and len(moves) > len(calls) / 2, (len(moves), len(calls))
     assert max(moves) <= 1e-12 * result.objective
+
 
 def _badly_scaled(scale, n=20):
     """Issue 14 item 2: n = 20, two features, one column multiplied by ``scale``."""

@@ -19,10 +19,12 @@ Optimal solutions are sparse in atoms (SPEC §5). Each iteration
    by Newton steps (one exact step for the squared loss) whose bound-constrained quadratic
    subproblems are solved exactly by an active-set method, then drops atoms that have stayed at
    ``t = 0`` and merges the positive atoms of each block into one along their sum (same fit,
-   penalty ``alpha ‖Σ t_a u_a‖ ≤ alpha Σ t_a``); in a long solve whose blocks step 5 cannot turn,
-   only in blocks with more than a few atoms (their conic hull turns the direction instead);
+   penalty ``alpha ‖Σ t_a u_a‖ ≤ alpha Σ t_a``); in a long solve whose blocks step 5 cannot turn
+   and whose positive atoms are at most ``2 (n + K)``, only the blocks with more than a few atoms
+   (the conic hull of a few atoms turns a block's direction instead);
 5. once the gap is below ``_POLISH_GAP``, turns the active blocks' directions by Newton steps on
-   the group lasso restricted to them (each block on its face of its cone), then re-solves 4:
+   the group lasso restricted to them (each block on its face of its cone, which rows that would
+   stop the step join), then re-solves 4:
    atoms are fixed directions, and a block whose optimal direction is not one of them would
    otherwise be approached one pricing step at a time.
 
@@ -82,16 +84,16 @@ _STALL_ITERATIONS, _PROGRESS = 10, 1e-13
 _TAIL_ITERATIONS = 200
 _MERGE = True
 # Beyond _HULL_AFTER iterations of a solve, a block keeps up to _HULL_ATOMS positive atoms (their
-# conic hull turns its direction) when the direction polish cannot run (more than _POLISH_SIZE
-# variables) and the working set has at most _MERGE_ALL (n_samples + K) atoms; otherwise every
-# block's atoms are merged into one. Merging always left column generation two atoms per block to
+# conic hull turns its direction; a block with more is merged into one) when the direction polish
+# cannot run (more than _POLISH_SIZE variables) and there are at most _MERGE_ALL (n_samples + K)
+# positive atoms; otherwise every block's atoms are merged into one. Merging always left column generation two atoms per block to
 # turn a direction: a tail of 548 iterations on a planted teacher with n = 500, 20 features and
 # 100 sampled patterns (55 now; a limit of 2 atoms gave 161, 3 gave 80). Solves that end within
 # _HULL_AFTER iterations (the final solve after a pattern search) merge as before: there the hull
 # only enlarged the restricted problems (friedman1, n = 1000: 6 iterations either way, 0.45 s
-# against 0.26 s); so does a working set beyond 2 (n + K) atoms, whose extra atoms add no fit
-# (planted teacher, n = 200: 0.30 s against 0.55 s for the final solve; a limit of n + K gave
-# 147 iterations on the n = 500 case).
+# against 0.26 s); so do more than 2 (n + K) positive atoms, whose extra ones add no fit (planted
+# teacher, n = 200: 0.30 s against 0.55 s for the final solve; a limit of n + K gave 147
+# iterations on the n = 500 case).
 _HULL_ATOMS, _HULL_AFTER, _MERGE_ALL = 4, 10, 2
 # Atoms added per iteration at most max(_MIN_NEW_ATOMS, n_samples + n_outputs): with the merging the
 # working set stays within a few atoms per active block, so an iteration's work is bounded and
@@ -123,8 +125,10 @@ def column_scale_ratio(X_aug):
 # 0.3 s each, 30 column-generation iterations' worth, and the solve needed 49 iterations with them,
 # 46 without (5 s of a 19 s fit).
 _POLISH_SIZE, _POLISH_GAP = 1000, 1e-2
-# Rows that would stop a polish step before this fraction of it join their blocks' faces, at most
-# _POLISH_FACE_ROUNDS times per polish (an active-set step on the cone constraints).
+# Rows that would stop a polish step before this fraction of it join their blocks' faces and the
+# step is taken again (an active-set step on the cone constraints): at most _POLISH_FACE_ROUNDS
+# steps per polish, the last one cut to 0.9 times its blocking ratio (8 rounds instead of 4 changed
+# no iteration count on the planted teachers of the tests).
 _POLISH_MIN_STEP, _POLISH_FACE_ROUNDS = 0.1, 4
 # Face spans kept by a solver (each d × d_F floats) before the cache starts again.
 _FACE_SPANS = 10_000
@@ -554,8 +558,8 @@ class FirstOrderSolver:
     def _merge_blocks(self, state, hull=False):
         """Replace the positive atoms of a block by one atom along their sum: of every block that has
         several, or with ``hull`` of the blocks with more than ``_HULL_ATOMS`` unless the active
-        blocks fit the direction polish or the working set exceeds ``_MERGE_ALL · (n_samples + K)``
-        atoms.
+        blocks fit the direction polish or there are more than ``_MERGE_ALL · (n_samples + K)``
+        positive atoms.
 
         ``w_b = Σ_a t_a u_a`` lies in the block's cone; the atom ``w_b / ‖w_b‖`` with weight ``‖w_b‖``
         has the same fit and a penalty ``alpha ‖w_b‖ ≤ alpha Σ_a t_a``, so the restricted objective
@@ -567,7 +571,7 @@ class FirstOrderSolver:
         positive = np.flatnonzero(state.t > 0)
         keys, inverse, counts = np.unique(state.keys[positive], return_inverse=True, return_counts=True)
         n_fits = self.X_aug.shape[0] + self.shape[0]  # at most this many independent fits
-        hull = hull and keys.size * self.X_aug.shape[1] > _POLISH_SIZE and state.t.size <= _MERGE_ALL * n_fits
+        hull = hull and keys.size * self.X_aug.shape[1] > _POLISH_SIZE and positive.size <= _MERGE_ALL * n_fits
         merged = counts > (_HULL_ATOMS if hull else 1)
         shared = merged[inverse]
         if not shared.any():
@@ -594,7 +598,9 @@ class FirstOrderSolver:
         becomes a variable ``w_b`` on the face of its cone it lies on (``w_b = w_b⁰ + N_b z_b``,
         ``N_b`` an orthonormal basis of the face's span), and ``min L(Σ_b σ_b D_b X̃ w_b + c) +
         alpha Σ_b ‖w_b‖`` takes Newton steps in ``(z, c)`` (smooth where every ``w_b ≠ 0``), with the
-        step shortened to stay in the cones and to decrease the objective. Returns whether it moved.
+        step shortened to stay in the cones and to decrease the objective. Rows that would stop the
+        step before ``_POLISH_MIN_STEP`` of it join their blocks' faces (held at their slack) and the
+        step is computed again. Returns whether it moved.
         """
         active = np.flatnonzero(state.t > 0)
         K, d = self.shape[0], self.X_aug.shape[1]
@@ -613,7 +619,11 @@ class FirstOrderSolver:
         c = state.c.copy()
         current = self._merged_objective(Z, W0, alpha)
         system = (self.loss, self.penalty, alpha, self.Y, self.s)
-        for _ in range(_POLISH_FACE_ROUNDS):
+
+        def gradient_at(Z, W):  # of the current round's columns
+            return subspace_gradient(*system, Z, *columns, W, spans, owner, self.fit_intercept)
+
+        for face_round in range(1, _POLISH_FACE_ROUNDS + 1):
             bases = [self._face_span(face) for face in (face_rows & (row_norms > 0)).T]
             owner = np.repeat(np.arange(active.size), [N.shape[1] for N in bases])  # block of each column
             if owner.size == 0:
@@ -623,7 +633,7 @@ class FirstOrderSolver:
             J = (self.X_aug @ spans) * (sigma[owner] * mask[:, owner])
             # the group lasso in (z, c): the one Newton system of :mod:`._subspace_newton`
             columns = (J, outputs[owner])
-            g = subspace_gradient(*system, Z, *columns, W0, spans, owner, self.fit_intercept)
+            g = gradient_at(Z, W0)
             H = subspace_hessian(*system, Z, *columns, W0, spans, owner, self.fit_intercept, ridge=_RIDGE)
             try:
                 step = -_cholesky_solve(_cholesky(H), g)
@@ -642,13 +652,9 @@ class FirstOrderSolver:
             # at their slack), and the step is taken again: one near-face row of one block otherwise
             # stops every block (steps of 1e-7 on a planted teacher with all 50 patterns active)
             blocking = ratio < _POLISH_MIN_STEP
-            if not blocking.any():
+            if face_round == _POLISH_FACE_ROUNDS or not blocking.any():
                 break
             face_rows = face_rows | blocking
-
-        def gradient_at(Z, W):
-            return subspace_gradient(*system, Z, *columns, W, spans, owner, self.fit_intercept)
-
         limit = min(1.0, 0.9 * float(ratio.min(initial=np.inf)))
         shrink = np.linalg.norm(dW, axis=0) / norms
         limit = min(limit, 0.5 / max(float(shrink.max(initial=0.0)), 1e-300))
@@ -862,8 +868,9 @@ class FirstOrderSolver:
             BLAS threads of the solve (``None``: one, ``-1``: BLAS's default; a no-op inside an
             estimator's fit, which has taken its own limit).
         merge : bool, default=True
-            Merge each block's positive atoms into one and polish the active blocks' directions
-            (steps 4–5 of the module docstring). ``False`` keeps several atoms per block: the
+            Merge each block's positive atoms into one (or, late in a long solve, keep up to
+            ``_HULL_ATOMS``) and polish the active blocks' directions (steps 4–5 of the module
+            docstring). ``False`` keeps several atoms per block: the
             pattern search's intermediate rounds use them as ascent starts.
 
         Returns
