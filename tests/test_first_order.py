@@ -15,6 +15,7 @@ from sklearn_convexrelu.exceptions import OptimalSetWarning
 from sklearn_convexrelu.program.losses import get_loss
 from sklearn_convexrelu.solvers import CvxpyProgram, FirstOrderSolver, solve_convex_program, solve_first_order
 from sklearn_convexrelu.solvers._cone_projection import ConeProjector
+from sklearn_convexrelu.solvers import first_order
 from sklearn_convexrelu.solvers.first_order import _POLISH_SIZE, _bounded_qp, _monotone_qp
 from sklearn_convexrelu.solvers.polish import convex_objective, polish
 
@@ -417,16 +418,18 @@ def _planted_teacher_solver(n, p, n_gates, seed):
     return solver, X_aug, Y, s, loss
 
 
-def test_blocks_too_many_to_polish_keep_a_hull_and_converge_in_few_iterations():
-    """Every sampled pattern active and more block variables than the direction polish takes:
-    merging each block's atoms into one after every restricted solve left column generation two
-    atoms per block to turn it (313 iterations on this planted teacher); keeping a hull of a few
-    atoms once the solve runs long converges in 57. The optimum agrees with Clarabel's."""
-    solver, X_aug, Y, s, loss = _planted_teacher_solver(150, 20, 40, seed=20)
+@pytest.mark.parametrize("n, p, n_gates, seed, polishable", [(150, 20, 40, 20, False), (500, 10, 20, 1, True)])
+def test_long_solves_keep_a_hull_and_converge_in_few_iterations(n, p, n_gates, seed, polishable):
+    """Merging each block's atoms into one after every restricted solve left column generation two
+    atoms per block to turn its direction: 313 iterations on the first planted teacher (every
+    pattern active, more block variables than the direction polish takes) and 701 on the second
+    (few patterns, where the polish runs but crawls). Keeping a hull of a few atoms once the solve
+    runs long converges in 57 and 53. The optimum agrees with Clarabel's."""
+    solver, X_aug, Y, s, loss = _planted_teacher_solver(n, p, n_gates, seed=seed)
     result = solver.solve(1e-3, tol=1e-6)
     active = np.count_nonzero(np.linalg.norm(result.blocks_pos, axis=1)) + np.count_nonzero(
         np.linalg.norm(result.blocks_neg, axis=1))
-    assert active * X_aug.shape[1] > _POLISH_SIZE  # the regime where the polish cannot run
+    assert (active * X_aug.shape[1] <= _POLISH_SIZE) == polishable  # the two regimes of the polish
     assert result.converged and result.n_iter <= 120, result.status
     reference = CvxpyProgram(X_aug, solver.patterns, Y, s, loss, fit_intercept=True).solve(1e-3, tol=1e-9)
     reference_objective = convex_objective(X_aug, solver.patterns, reference.blocks_pos, reference.blocks_neg,
@@ -438,7 +441,9 @@ def test_direction_polish_is_not_stopped_by_a_near_face_row(monkeypatch):
     """The polish takes one Newton step for all active blocks; a row of one block a tiny slack off
     its face used to cut that step to ~1e-7 and the polish gave up (2 moves in 125 calls on this
     planted teacher). Such rows now join their faces and the step is taken again: most calls move,
-    each lowering the objective."""
+    each lowering the objective. (Blocks keep one atom all along here; by default they keep a few
+    after 10 iterations and the polish then seldom runs.)"""
+    monkeypatch.setattr(first_order, "_HULL_AFTER", 10**9)  # one atom per block all along: the polish runs
     solver, _, Y, s, loss = _planted_teacher_solver(200, 10, 50, seed=10)
     polish, calls = FirstOrderSolver._polish_directions, []
 

@@ -19,9 +19,9 @@ Optimal solutions are sparse in atoms (SPEC §5). Each iteration
    by Newton steps (one exact step for the squared loss) whose bound-constrained quadratic
    subproblems are solved exactly by an active-set method, then drops atoms that have stayed at
    ``t = 0`` and merges the positive atoms of each block into one along their sum (same fit,
-   penalty ``alpha ‖Σ t_a u_a‖ ≤ alpha Σ t_a``); in a long solve whose blocks step 5 cannot turn
-   and whose positive atoms are at most ``2 (n + K)``, only the blocks with more than a few atoms
-   (the conic hull of a few atoms turns a block's direction instead);
+   penalty ``alpha ‖Σ t_a u_a‖ ≤ alpha Σ t_a``); in a long solve with at most ``2 (n + K)``
+   positive atoms, only the blocks with more than a few atoms (the conic hull of a few atoms turns
+   a block's direction);
 5. once the gap is below ``_POLISH_GAP``, turns the active blocks' directions by Newton steps on
    the group lasso restricted to them (each block on its face of its cone, which rows that would
    stop the step join), then re-solves 4:
@@ -84,16 +84,18 @@ _STALL_ITERATIONS, _PROGRESS = 10, 1e-13
 _TAIL_ITERATIONS = 200
 _MERGE = True
 # Beyond _HULL_AFTER iterations of a solve, a block keeps up to _HULL_ATOMS positive atoms (their
-# conic hull turns its direction; a block with more is merged into one) when the direction polish
-# cannot run (more than _POLISH_SIZE variables) and there are at most _MERGE_ALL (n_samples + K)
-# positive atoms; otherwise every block's atoms are merged into one. Merging always left column generation two atoms per block to
-# turn a direction: a tail of 548 iterations on a planted teacher with n = 500, 20 features and
-# 100 sampled patterns (55 now; a limit of 2 atoms gave 161, 3 gave 80). Solves that end within
-# _HULL_AFTER iterations (the final solve after a pattern search) merge as before: there the hull
-# only enlarged the restricted problems (friedman1, n = 1000: 6 iterations either way, 0.45 s
-# against 0.26 s); so do more than 2 (n + K) positive atoms, whose extra ones add no fit (planted
-# teacher, n = 200: 0.30 s against 0.55 s for the final solve; a limit of n + K gave 147
-# iterations on the n = 500 case).
+# conic hull turns its direction; a block with more is merged into one) while there are at most
+# _MERGE_ALL (n_samples + K) positive atoms; otherwise every block's atoms are merged into one
+# (and the direction polish, which needs one atom per block, can run). Merging always left column
+# generation two atoms per block to turn a direction: a tail of 548 iterations on a planted
+# teacher with n = 500, 20 features and 100 sampled patterns (55 now; a limit of 2 atoms gave 161,
+# 3 gave 80), and with few patterns, where the polish runs, stalls: n = 1000, 10 features,
+# 20 patterns stopped at a gap of 2e-4 to 6e-4 after 600 iterations (6 s), now 28-38 (0.3-0.7 s).
+# Solves that end within _HULL_AFTER iterations (the final solve after a pattern search) merge as
+# before: there the hull only enlarged the restricted problems (friedman1, n = 1000:
+# 6 iterations either way, 0.45 s against 0.26 s); so do more than 2 (n + K) positive atoms, whose
+# extra ones add no fit (planted teacher, n = 200: 0.30 s against 0.55 s for the final solve; a
+# limit of n + K gave 147 iterations on the n = 500 case).
 _HULL_ATOMS, _HULL_AFTER, _MERGE_ALL = 4, 10, 2
 # Atoms added per iteration at most max(_MIN_NEW_ATOMS, n_samples + n_outputs): with the merging the
 # working set stays within a few atoms per active block, so an iteration's work is bounded and
@@ -557,21 +559,20 @@ class FirstOrderSolver:
 
     def _merge_blocks(self, state, hull=False):
         """Replace the positive atoms of a block by one atom along their sum: of every block that has
-        several, or with ``hull`` of the blocks with more than ``_HULL_ATOMS`` unless the active
-        blocks fit the direction polish or there are more than ``_MERGE_ALL · (n_samples + K)``
-        positive atoms.
+        several, or with ``hull`` of the blocks with more than ``_HULL_ATOMS`` unless there are more
+        than ``_MERGE_ALL · (n_samples + K)`` positive atoms.
 
         ``w_b = Σ_a t_a u_a`` lies in the block's cone; the atom ``w_b / ‖w_b‖`` with weight ``‖w_b‖``
         has the same fit and a penalty ``alpha ‖w_b‖ ≤ alpha Σ_a t_a``, so the restricted objective
         only decreases, and the block's direction becomes an atom instead of a conic combination
         (which the restricted problem charges ``Σ t``, so it would resist turning the block). The
-        polish then turns that direction; where it cannot run, the conic hull of a few atoms is
-        what lets the restricted problem turn it.
+        polish then turns that direction; in a long solve the conic hull of a few atoms lets the
+        restricted problem turn it instead (see ``_HULL_ATOMS``).
         """
         positive = np.flatnonzero(state.t > 0)
         keys, inverse, counts = np.unique(state.keys[positive], return_inverse=True, return_counts=True)
         n_fits = self.X_aug.shape[0] + self.shape[0]  # at most this many independent fits
-        hull = hull and keys.size * self.X_aug.shape[1] > _POLISH_SIZE and positive.size <= _MERGE_ALL * n_fits
+        hull = hull and positive.size <= _MERGE_ALL * n_fits
         merged = counts > (_HULL_ATOMS if hull else 1)
         shared = merged[inverse]
         if not shared.any():
