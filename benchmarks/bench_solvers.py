@@ -18,7 +18,8 @@ Cases: ``small`` (n=200, 10 features, P=200), ``medium`` (n=1000, 10 features, P
 50 features, P=500, first order only, tol 1e-4, with the peak memory of its process) and
 ``interpolating`` (n=2000, 50 features, P=500, first order only, tol 1e-4: the optimum has more
 atoms than samples), ``n500`` (n=500, 20 features, P=100, Clarabel and first order) and ``n2000``
-(n=2000, 20 features, P=300, first order), the sizes of issue 12's solver targets. Every case
+(n=2000, 20 features, P=300, first order), the sizes of issue 12's solver targets, and ``few``
+(n=1000, 10 features, P=20: few patterns for many samples). Every case
 runs in a fresh process; numba's one-off compile is paid by an untimed solve before the timed
 one. Data: a planted teacher (``_common.planted_teacher``), no hidden bias in the teacher, hidden
 bias in the model.
@@ -71,6 +72,9 @@ CASES = {
                  solvers=("CLARABEL", "first_order")),
     "n2000": dict(n=2000, p=20, P=300, loss="squared_error", alpha=1e-3, tol=1e-6, fit_intercept=True,
                   solvers=("first_order",)),
+    # few patterns for many samples: the first-order solver stalled there before 7777382
+    "few": dict(n=1000, p=10, P=20, loss="squared_error", alpha=1e-3, tol=1e-6, fit_intercept=True,
+                solvers=("CLARABEL", "first_order")),
 }
 # scnn's AL stops on its own criteria, not on a relative gap (see ``_scnn_runner.py``): squared norm of the
 # minimum-norm subgradient <= tol and squared norm of the cone violations <= constraint_tol;
