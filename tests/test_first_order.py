@@ -423,7 +423,7 @@ def test_long_solves_keep_a_hull_and_converge_in_few_iterations(n, p, n_gates, s
     """Merging each block's atoms into one after every restricted solve left column generation two
     atoms per block to turn its direction: 313 iterations on the first planted teacher (every
     pattern active, more block variables than the direction polish takes) and 701 on the second
-    (few patterns, where the polish runs but crawls). Keeping a hull of a few atoms once the solve
+    (few patterns, where the polish could run: it moved 661 times and crawled). Keeping a hull of a few atoms once the solve
     runs long converges in 57 and 53. The optimum agrees with Clarabel's."""
     solver, X_aug, Y, s, loss = _planted_teacher_solver(n, p, n_gates, seed=seed)
     result = solver.solve(1e-3, tol=1e-6)

@@ -19,14 +19,16 @@ Optimal solutions are sparse in atoms (SPEC §5). Each iteration
    by Newton steps (one exact step for the squared loss) whose bound-constrained quadratic
    subproblems are solved exactly by an active-set method, then drops atoms that have stayed at
    ``t = 0`` and merges the positive atoms of each block into one along their sum (same fit,
-   penalty ``alpha ‖Σ t_a u_a‖ ≤ alpha Σ t_a``); in a long solve with at most ``2 (n + K)``
+   penalty ``alpha ‖Σ t_a u_a‖ ≤ alpha Σ t_a``); in a long solve with at most ``2 (n K + K)``
    positive atoms, only the blocks with more than a few atoms (the conic hull of a few atoms turns
    a block's direction);
 5. once the gap is below ``_POLISH_GAP``, turns the active blocks' directions by Newton steps on
    the group lasso restricted to them (each block on its face of its cone, which rows that would
-   stop the step join), then re-solves 4:
-   atoms are fixed directions, and a block whose optimal direction is not one of them would
-   otherwise be approached one pricing step at a time.
+   stop the step join), then re-solves 4: atoms are fixed directions, and a block whose optimal
+   direction is not one of them would otherwise be approached one pricing step at a time. The
+   polish needs one atom per block and at most ``_POLISH_SIZE`` variables, so it runs in the
+   first ``_HULL_AFTER`` iterations (the short solves) and where step 4 merges everything; in
+   long solves step 4's hulls turn the directions instead.
 
 The blocks returned are ``w_b = Σ_{a ∈ b} t_a u_a``, moved strictly inside their cones by a
 rounding-level step so that polishing leaves them unchanged.
@@ -85,15 +87,16 @@ _TAIL_ITERATIONS = 200
 _MERGE = True
 # Beyond _HULL_AFTER iterations of a solve, a block keeps up to _HULL_ATOMS positive atoms (their
 # conic hull turns its direction; a block with more is merged into one) while there are at most
-# _MERGE_ALL (n_samples + K) positive atoms; otherwise every block's atoms are merged into one
-# (and the direction polish, which needs one atom per block, can run). Merging always left column
+# _MERGE_ALL (n_samples K + K) positive atoms; otherwise every block's atoms are merged into one
+# (and the direction polish, which needs one atom per block and at most _POLISH_SIZE variables,
+# can run). Merging always left column
 # generation two atoms per block to turn a direction: a tail of 548 iterations on a planted
 # teacher with n = 500, 20 features and 100 sampled patterns (55 now; a limit of 2 atoms gave 161,
 # 3 gave 80), and with few patterns, where the polish runs, stalls: n = 1000, 10 features,
 # 20 patterns stopped at a gap of 2e-4 to 6e-4 after 600 iterations (6 s), now 28-38 (0.3-0.7 s).
 # Solves that end within _HULL_AFTER iterations (the final solve after a pattern search) merge as
 # before: there the hull only enlarged the restricted problems (friedman1, n = 1000:
-# 6 iterations either way, 0.45 s against 0.26 s); so do more than 2 (n + K) positive atoms, whose
+# 6 iterations either way, 0.45 s against 0.26 s); so do more than 2 (n K + K) positive atoms, whose
 # extra ones add no fit (planted teacher, n = 200: 0.30 s against 0.55 s for the final solve; a
 # limit of n + K gave 147 iterations on the n = 500 case).
 _HULL_ATOMS, _HULL_AFTER, _MERGE_ALL = 4, 10, 2
@@ -560,7 +563,8 @@ class FirstOrderSolver:
     def _merge_blocks(self, state, hull=False):
         """Replace the positive atoms of a block by one atom along their sum: of every block that has
         several, or with ``hull`` of the blocks with more than ``_HULL_ATOMS`` unless there are more
-        than ``_MERGE_ALL · (n_samples + K)`` positive atoms.
+        than ``_MERGE_ALL · (n_samples K + K)`` positive atoms (the fits span at most ``n K + K``
+        dimensions).
 
         ``w_b = Σ_a t_a u_a`` lies in the block's cone; the atom ``w_b / ‖w_b‖`` with weight ``‖w_b‖``
         has the same fit and a penalty ``alpha ‖w_b‖ ≤ alpha Σ_a t_a``, so the restricted objective
@@ -571,7 +575,7 @@ class FirstOrderSolver:
         """
         positive = np.flatnonzero(state.t > 0)
         keys, inverse, counts = np.unique(state.keys[positive], return_inverse=True, return_counts=True)
-        n_fits = self.X_aug.shape[0] + self.shape[0]  # at most this many independent fits
+        n_fits = self.X_aug.shape[0] * self.shape[0] + self.shape[0]  # independent fits at most (n K + K)
         hull = hull and positive.size <= _MERGE_ALL * n_fits
         merged = counts > (_HULL_ATOMS if hull else 1)
         shared = merged[inverse]
@@ -595,8 +599,9 @@ class FirstOrderSolver:
 
         The restricted problem over atoms only rescales fixed directions; the optimal direction of
         a block is ``Π_{K_i}(σ X̃ᵀ D_i r*) / alpha`` (SPEC §5), which column generation reaches one
-        pricing step at a time. Here each active block (one atom after :meth:`_merge_blocks`)
-        becomes a variable ``w_b`` on the face of its cone it lies on (``w_b = w_b⁰ + N_b z_b``,
+        pricing step at a time. Here each active block (one atom after a merge without hulls, see
+        :meth:`_merge_blocks`; with several atoms in a block, or beyond ``_POLISH_SIZE`` variables,
+        it returns ``False``) becomes a variable ``w_b`` on the face of its cone it lies on (``w_b = w_b⁰ + N_b z_b``,
         ``N_b`` an orthonormal basis of the face's span), and ``min L(Σ_b σ_b D_b X̃ w_b + c) +
         alpha Σ_b ‖w_b‖`` takes Newton steps in ``(z, c)`` (smooth where every ``w_b ≠ 0``), with the
         step shortened to stay in the cones and to decrease the objective. Rows that would stop the
