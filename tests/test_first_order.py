@@ -13,9 +13,10 @@ from sklearn_convexrelu import ConvexReLUClassifier, ConvexReLURegressor
 from sklearn_convexrelu.arrangements import _augment, enumerate_arrangements, sample_arrangements
 from sklearn_convexrelu.exceptions import OptimalSetWarning
 from sklearn_convexrelu.program.losses import get_loss
-from sklearn_convexrelu.solvers import CvxpyProgram, FirstOrderSolver, solve_convex_program, solve_first_order
+from sklearn_convexrelu.solvers import (
+    CvxpyProgram, FirstOrderSolver, first_order, solve_convex_program, solve_first_order,
+)
 from sklearn_convexrelu.solvers._cone_projection import ConeProjector
-from sklearn_convexrelu.solvers import first_order
 from sklearn_convexrelu.solvers.first_order import _POLISH_SIZE, _bounded_qp, _monotone_qp
 from sklearn_convexrelu.solvers.polish import convex_objective, polish
 
@@ -423,8 +424,9 @@ def test_long_solves_keep_a_hull_and_converge_in_few_iterations(n, p, n_gates, s
     """Merging each block's atoms into one after every restricted solve left column generation two
     atoms per block to turn its direction: 313 iterations on the first planted teacher (every
     pattern active, more block variables than the direction polish takes) and 701 on the second
-    (few patterns, where the polish could run: it moved 661 times and crawled). Keeping a hull of a few atoms once the solve
-    runs long converges in 57 and 53. The optimum agrees with Clarabel's."""
+    (few patterns, where the polish could run: it moved 661 times and crawled). Keeping a hull of
+    a few atoms once the solve runs long converges in 57 and 53. The optimum agrees with
+    Clarabel's."""
     solver, X_aug, Y, s, loss = _planted_teacher_solver(n, p, n_gates, seed=seed)
     result = solver.solve(1e-3, tol=1e-6)
     active = np.count_nonzero(np.linalg.norm(result.blocks_pos, axis=1)) + np.count_nonzero(
