@@ -89,11 +89,11 @@ _MERGE = True
 # conic hull turns its direction; a block with more is merged into one) while there are at most
 # _MERGE_ALL (n_samples K + K) positive atoms; otherwise every block's atoms are merged into one
 # (and the direction polish, which needs one atom per block and at most _POLISH_SIZE variables,
-# can run). Merging always left column
-# generation two atoms per block to turn a direction: a tail of 548 iterations on a planted
-# teacher with n = 500, 20 features and 100 sampled patterns (55 now; a limit of 2 atoms gave 161,
-# 3 gave 80), and with few patterns, where the polish runs, stalls: n = 1000, 10 features,
-# 20 patterns stopped at a gap of 2e-4 to 6e-4 after 600 iterations (6 s), now 28-38 (0.3-0.7 s).
+# can run). Merging always left column generation two atoms per block to turn a direction: a tail
+# of 548 iterations on a planted teacher with n = 500, 20 features and 100 sampled patterns (55
+# now; a limit of 2 atoms gave 161, 3 gave 80), and stalls with few patterns, where the polish
+# could run: n = 1000, 10 features, 20 patterns stopped at a gap of 2e-4 to 6e-4 after 600
+# iterations (6 s), now 28-38 (0.3-0.7 s).
 # Solves that end within _HULL_AFTER iterations (the final solve after a pattern search) merge as
 # before: there the hull only enlarged the restricted problems (friedman1, n = 1000:
 # 6 iterations either way, 0.45 s against 0.26 s); so do more than 2 (n K + K) positive atoms, whose
@@ -601,8 +601,8 @@ class FirstOrderSolver:
         a block is ``Π_{K_i}(σ X̃ᵀ D_i r*) / alpha`` (SPEC §5), which column generation reaches one
         pricing step at a time. Here each active block (one atom after a merge without hulls, see
         :meth:`_merge_blocks`; with several atoms in a block, or beyond ``_POLISH_SIZE`` variables,
-        it returns ``False``) becomes a variable ``w_b`` on the face of its cone it lies on (``w_b = w_b⁰ + N_b z_b``,
-        ``N_b`` an orthonormal basis of the face's span), and ``min L(Σ_b σ_b D_b X̃ w_b + c) +
+        it returns ``False``) becomes a variable ``w_b`` on the face of its cone it lies on
+        (``w_b = w_b⁰ + N_b z_b``, ``N_b`` an orthonormal basis of the face's span), and ``min L(Σ_b σ_b D_b X̃ w_b + c) +
         alpha Σ_b ‖w_b‖`` takes Newton steps in ``(z, c)`` (smooth where every ``w_b ≠ 0``), with the
         step shortened to stay in the cones and to decrease the objective. Rows that would stop the
         step before ``_POLISH_MIN_STEP`` of it join their blocks' faces (held at their slack) and the
