@@ -86,11 +86,11 @@ def objective(network, X, y, loss, alpha):
     return network.objective(X, target, alpha, loss=loss)
 
 
-def run_convex(X, X_test, y, y_test, loss, alpha, hidden_bias, arrangements):
+def run_convex(X, X_test, y, y_test, loss, alpha, hidden_bias, arrangements, random_state=0):
     Estimator = ConvexReLUClassifier if loss == "log_loss" else ConvexReLURegressor
     start = time.perf_counter()
     model = Estimator(alpha=alpha, loss=loss, hidden_bias=hidden_bias, arrangements=arrangements,
-                      random_state=0).fit(X, y)
+                      random_state=random_state).fit(X, y)
     seconds = time.perf_counter() - start
     network = model.network_
     if loss == "log_loss":  # the decision function is the network's output
