@@ -28,9 +28,14 @@ and ``arrangements="sample"``, the model ``ConvexReLURegressorCV`` selects on), 
 ``MLPRegressor`` (L-BFGS, alpha scaled by the fold size), and ``ConvexReLURegressorCV(alphas=<the
 same 5>, cv=<the same folds>)``: CPU time and held-out R² of the refitted model.
 
+Part 3, instead of parts 1 and 2 with ``--budgets``: what the pattern search's budget buys. For every
+problem and size, ``MLPRegressor``/``MLPClassifier`` (L-BFGS) and then the default estimator with
+``max_arrangements`` set to each budget (2000 is the default), CPU time with one BLAS thread, the
+training objective and the test score, each against the MLP's of the same run.
+
 Run: ``python benchmarks/bench_speed.py [--sizes 250 1000] [--problems teacher20 digits] [--quick]
-[--no-cv] [--only-cv]``; writes ``benchmarks/results/speed.md`` (a subset run says which rows were
-not run).
+[--no-cv] [--only-cv] [--budgets 200 400 800 2000]``; writes ``benchmarks/results/speed.md`` (a
+subset run says which rows were not run), or ``benchmarks/results/budgets.md`` with ``--budgets``.
 """
 
 import argparse
@@ -55,6 +60,7 @@ from sklearn_convexrelu import (  # noqa: E402
 )
 
 RESULTS = os.path.join(os.path.dirname(__file__), "results", "speed.md")
+BUDGET_RESULTS = os.path.join(os.path.dirname(__file__), "results", "budgets.md")
 ALPHA, WIDTH, N_TEST = 1e-3, 100, 2000
 SIZES = (250, 1000, 4000, 16000)
 PROBLEMS = ("teacher10", "teacher20", "teacher50", "friedman1", "digits")
@@ -184,6 +190,39 @@ def fit_lines(results, problems, sizes):
     return lines
 
 
+def run_budgets(problems, sizes, budgets):
+    """Part 3: the default estimator at each search budget against MLP (L-BFGS), CPU time."""
+    lines = ["## What the search budget buys", "",
+             "CPU time with one BLAS thread; objective (NC) with the hidden bias penalised and test score, "
+             "each against `MLP lbfgs` fitted just before in the same run. `max_arrangements` = 2000 is the "
+             "default.", "",
+             "| problem | n | method | CPU (s) | × MLP time | train objective | vs MLP objective | test score "
+             "| search stopped |", "|---|---|---|---|---|---|---|---|---|"]
+    for name in problems:
+        for n in sizes:
+            data = problem(name, n)
+            if data is None:
+                continue
+            X, X_test, y, y_test, classification = data
+            mlp = estimator("MLP lbfgs", n, classification)
+            mlp_seconds = timed_fit(mlp, X, y, cpu=True)
+            mlp_objective = objective(network_of(mlp), X, y, classification, getattr(mlp, "classes_", None))
+            lines.append(f"| {name} | {n} | MLP lbfgs | {mlp_seconds:.2f} | 1 | {mlp_objective:.6g} | | "
+                         f"{mlp.score(X_test, y_test):.4f} | |")
+            print(lines[-1], flush=True)
+            for budget in budgets:
+                est = estimator("convex (default)", n, classification).set_params(max_arrangements=budget)
+                seconds = timed_fit(est, X, y, cpu=True)
+                value = objective(network_of(est), X, y, classification, getattr(est, "classes_", None))
+                search = est.pattern_search_
+                lines.append(f"| {name} | {n} | convex, max_arrangements={budget} | {seconds:.2f} | "
+                             f"{seconds / mlp_seconds:.1f} | {value:.6g} | {value / mlp_objective - 1:+.1%} | "
+                             f"{est.score(X_test, y_test):.4f} | "
+                             f"{'' if search is None else f'{search.stopped}, {search.n_rounds} rounds'} |")
+                print(lines[-1], flush=True)
+    return lines
+
+
 def run_cv():
     X, y = load_diabetes(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
@@ -231,11 +270,17 @@ def main():
     parser.add_argument("--quick", action="store_true", help="teacher10 and digits at n = 250 only")
     parser.add_argument("--no-cv", action="store_true", help="skip the model-selection comparison")
     parser.add_argument("--only-cv", action="store_true", help="only the model-selection comparison")
-    parser.add_argument("--output", default=RESULTS, help="results file (default: results/speed.md)")
+    parser.add_argument("--budgets", type=int, nargs="+",
+                        help="part 3 only: the default fit at these max_arrangements (written to results/budgets.md)")
+    parser.add_argument("--output", help="results file (default: results/speed.md, results/budgets.md with --budgets)")
     args = parser.parse_args()
     sizes, problems = sorted(args.sizes), list(args.problems)
     if args.quick:
         sizes, problems = [250], ["teacher10", "digits"]
+    if args.budgets:
+        lines = ["# The pattern search's budget against time and objective", "", f"Machine: {machine()}.", ""]
+        write_results(args.output or BUDGET_RESULTS, lines + run_budgets(problems, sizes, sorted(args.budgets)))
+        return
     lines = ["# Speed of the default fit and of model selection", "", f"Machine: {machine()}.", ""]
     if not args.only_cv:
         results = run_fits(problems, sizes)
@@ -252,7 +297,7 @@ def main():
         lines += run_cv()
     else:
         lines += ["Model selection: not run in this run."]
-    write_results(args.output, lines)
+    write_results(args.output or RESULTS, lines)
 
 
 if __name__ == "__main__":
