@@ -33,12 +33,21 @@ problem and size, ``MLPRegressor``/``MLPClassifier`` (L-BFGS) and then the defau
 ``max_arrangements`` set to each budget (2000 is the default), CPU time with one BLAS thread, the
 training objective and the test score, each against the MLP's of the same run.
 
+Part 4, instead of parts 1 and 2 with ``--phases``: where the CPU time of a default fit goes, each
+phase against the MLP's whole fit (L-BFGS, fitted just before): the gradient-descent networks of the
+pattern search (its seed and the refinement of each round), the gradient ascent for violated
+patterns, their exact κ, the convex solves of the search rounds, the final solve (with its polish
+and certificate) and the optimal set. The phases are timed by wrapping the package's internal
+functions for the run.
+
 Run: ``python benchmarks/bench_speed.py [--sizes 250 1000] [--problems teacher20 digits] [--quick]
-[--no-cv] [--only-cv] [--budgets 200 400 800 2000]``; writes ``benchmarks/results/speed.md`` (a
-subset run says which rows were not run), or ``benchmarks/results/budgets.md`` with ``--budgets``.
+[--no-cv] [--only-cv] [--budgets 200 400 800 2000] [--phases]``; writes
+``benchmarks/results/speed.md`` (a subset run says which rows were not run), or
+``benchmarks/results/budgets.md`` with ``--budgets``, ``benchmarks/results/phases.md`` with ``--phases``.
 """
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -56,11 +65,22 @@ sys.path.insert(0, os.path.dirname(__file__))
 from _common import machine, planted_teacher, write_results  # noqa: E402
 
 from sklearn_convexrelu import (  # noqa: E402
-    ConvexReLUClassifier, ConvexReLURegressor, ConvexReLURegressorCV, TwoLayerReLUNetwork,
+    ConvexReLUClassifier, ConvexReLURegressor, ConvexReLURegressorCV, TwoLayerReLUNetwork, _base, pattern_search,
 )
+from sklearn_convexrelu.solvers import FirstOrderSolver  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(__file__), "results", "speed.md")
 BUDGET_RESULTS = os.path.join(os.path.dirname(__file__), "results", "budgets.md")
+PHASE_RESULTS = os.path.join(os.path.dirname(__file__), "results", "phases.md")
+# Part 4: phase -> the internal functions whose CPU time it sums, as (owner, attribute)
+PHASES = {
+    "seed and refinement networks (Adam)": [(pattern_search, "_seed_network"), (pattern_search, "_refined_gates")],
+    "ascent": [(pattern_search, "_ascent")],
+    "κ of new patterns": [(pattern_search, "_violated_patterns")],
+    "solves of the search rounds": [(FirstOrderSolver, "solve")],  # counted inside search_arrangements only
+    "final solve": [(_base, "solve_convex_program")],
+    "optimal set": [(_base, "optimal_set_from_fit")],
+}
 ALPHA, WIDTH, N_TEST = 1e-3, 100, 2000
 SIZES = (250, 1000, 4000, 16000)
 PROBLEMS = ("teacher10", "teacher20", "teacher50", "friedman1", "digits")
@@ -223,6 +243,69 @@ def run_budgets(problems, sizes, budgets):
     return lines
 
 
+@contextlib.contextmanager
+def _phase_timer():
+    """Sum CPU time per phase of :data:`PHASES` while the context is open (the functions wrapped)."""
+    seconds = dict.fromkeys(PHASES, 0.0)
+    in_search = [False]
+    originals = []
+
+    def timed(phase, function, search_only=False):
+        def wrapper(*args, **kwargs):
+            start = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                if in_search[0] or not search_only:
+                    seconds[phase] += time.process_time() - start
+        return wrapper
+
+    def searching(function):
+        def wrapper(*args, **kwargs):
+            in_search[0] = True
+            try:
+                return function(*args, **kwargs)
+            finally:
+                in_search[0] = False
+        return wrapper
+
+    try:
+        for phase, targets in PHASES.items():
+            for owner, name in targets:
+                originals.append((owner, name, getattr(owner, name)))
+                setattr(owner, name, timed(phase, getattr(owner, name), search_only=owner is FirstOrderSolver))
+        originals.append((_base, "search_arrangements", _base.search_arrangements))
+        _base.search_arrangements = searching(_base.search_arrangements)
+        yield seconds
+    finally:
+        for owner, name, function in reversed(originals):
+            setattr(owner, name, function)
+
+
+def run_phases(problems, sizes):
+    """Part 4: the default fit's CPU time by phase, against MLP (L-BFGS)."""
+    header = " | ".join(PHASES)
+    lines = ["## Where the time of a default fit goes", "",
+             "CPU seconds with one BLAS thread, and in parentheses as a multiple of `MLP lbfgs`'s whole fit "
+             "(fitted just before). `rest`: the fit's other work (validation, patterns, the network).", "",
+             f"| problem | n | MLP lbfgs | default fit | {header} | rest |",
+             "|---|---|---|---|" + "---|" * (len(PHASES) + 1)]
+    for name in problems:
+        for n in sizes:
+            data = problem(name, n)
+            if data is None:
+                continue
+            X, _, y, _, classification = data
+            mlp = timed_fit(estimator("MLP lbfgs", n, classification), X, y, cpu=True)
+            with _phase_timer() as seconds:
+                total = timed_fit(estimator("convex (default)", n, classification), X, y, cpu=True)
+            cells = [*seconds.values(), total - sum(seconds.values())]
+            lines.append(f"| {name} | {n} | {mlp:.2f} | {total:.2f} ({total / mlp:.1f}×) | "
+                         + " | ".join(f"{v:.2f} ({v / mlp:.1f}×)" for v in cells) + " |")
+            print(lines[-1], flush=True)
+    return lines
+
+
 def run_cv():
     X, y = load_diabetes(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
@@ -272,11 +355,18 @@ def main():
     parser.add_argument("--only-cv", action="store_true", help="only the model-selection comparison")
     parser.add_argument("--budgets", type=int, nargs="+",
                         help="part 3 only: the default fit at these max_arrangements (written to results/budgets.md)")
-    parser.add_argument("--output", help="results file (default: results/speed.md, results/budgets.md with --budgets)")
+    parser.add_argument("--phases", action="store_true",
+                        help="part 4 only: the default fit's time by phase (written to results/phases.md)")
+    parser.add_argument("--output", help="results file (default: results/speed.md, results/budgets.md with "
+                                         "--budgets, results/phases.md with --phases)")
     args = parser.parse_args()
     sizes, problems = sorted(args.sizes), list(args.problems)
     if args.quick:
         sizes, problems = [250], ["teacher10", "digits"]
+    if args.phases:
+        lines = ["# Where the time of a default fit goes", "", f"Machine: {machine()}.", ""]
+        write_results(args.output or PHASE_RESULTS, lines + run_phases(problems, sizes))
+        return
     if args.budgets:
         lines = ["# The pattern search's budget against time and objective", "", f"Machine: {machine()}.", ""]
         write_results(args.output or BUDGET_RESULTS, lines + run_budgets(problems, sizes, sorted(args.budgets)))
