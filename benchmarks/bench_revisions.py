@@ -9,10 +9,11 @@ across runs.
 
 With ``--seeds N`` every default fit runs with ``random_state`` 0, …, N − 1, and a summary compares
 the revisions' objectives seed by seed. One seed's objective can be a poor measure of a change's
-quality: the pattern search is a sequence of discrete choices (which patterns a gate reaches). On
-the planted teacher with 10 features, scaling ``X`` by ``1 + k·1e-15`` (k = 1, …, 4) raised the
-objective of ``random_state=0`` by 0.03–0.18 %, as much as the spread over seeds 0–4 (0.2 %);
-load_diabetes and load_breast_cancer moved by less than 2e-9 (relative).
+quality: the pattern search is a sequence of discrete choices (which patterns a gate reaches).
+Measured by hand on 2026-12-07 (default fits of this script's problems): on the planted teacher with
+10 features, refitting with ``X`` scaled by ``1 + k·1e-15`` (k = 1, …, 4) raised the objective of
+``random_state=0`` by 0.03–0.18 %, against a spread of 0.2 % over seeds 0–4; load_diabetes and
+load_breast_cancer moved by less than 2e-9 (relative).
 
 Run: ``python benchmarks/bench_revisions.py --revisions 2fd1a41 HEAD [--cases small ...]
 [--default-fits 1] [--seeds 5]``; writes ``benchmarks/results/revisions.md``. Not run in CI.
@@ -39,10 +40,11 @@ def _git(*args):
     return subprocess.run(["git", *args], check=True, capture_output=True, text=True).stdout.strip()
 
 
-def _checkout(root, revision, directory):
-    """A detached worktree of ``revision`` under ``directory``; its environment imports the package from it."""
+def _checkout(root, revision, directory, position):
+    """A detached worktree of ``revision`` under ``directory`` (named by its ``position`` in the list, so
+    that a revision may be given twice); its environment imports the package from it."""
     sha = _git("-C", root, "rev-parse", "--short", revision)
-    path = os.path.join(directory, sha)
+    path = os.path.join(directory, f"{position}-{sha}")
     _git("-C", root, "worktree", "add", "--detach", path, sha)
     env = dict(os.environ, PYTHONPATH=path)
     where = subprocess.run([sys.executable, "-c", "import sklearn_convexrelu; print(sklearn_convexrelu.__file__)"],
@@ -70,7 +72,8 @@ def _run_default_fit(problem, seed, revision, sha, env, rows):
     print(done.stderr[-2000:], flush=True)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     rows.append(f"| {result['name']} | {seed} | `{revision}` ({sha}) | {result['seconds']:.1f} | "
-                f"{result['objective']:.8g} | {result['score']:.4f} | {result['neurons']} | {result['coverage'].split(':')[0]} |")
+                f"{result['objective']:.8g} | {result['score']:.4f} | {result['neurons']} | "
+                f"{result['coverage'].split(':')[0]} |")
     print(rows[-1], flush=True)
     return result
 
@@ -78,7 +81,8 @@ def _run_default_fit(problem, seed, revision, sha, env, rows):
 def _seed_summary(results, revisions):
     """Rows comparing each revision's objectives with the first revision's, seed by seed.
 
-    ``results[(name, revision)]`` lists ``(objective, seconds)`` by seed.
+    ``results[(name, i)]`` lists ``(objective, seconds)`` by seed for ``revisions[i]`` (by position:
+    the same revision may be given twice, to measure the noise).
     """
     rows = ["### Across seeds", "",
             "Relative difference of the train objective from the first revision's on the same seed: its mean "
@@ -87,16 +91,15 @@ def _seed_summary(results, revisions):
             "| problem | revision | median objective | mean objective | mean relative difference [95 % interval] "
             "| lower / equal / higher | total time (s) |", "|---|---|---|---|---|---|---|"]
     for name in dict.fromkeys(key[0] for key in results):
-        base = np.array([o for o, _ in results[(name, revisions[0])]])
-        for revision in revisions:
-            objectives = np.array([o for o, _ in results[(name, revision)]])
-            seconds = sum(t for _, t in results[(name, revision)])
+        base = np.array([o for o, _ in results[(name, 0)]])
+        for i, revision in enumerate(revisions):
+            objectives = np.array([o for o, _ in results[(name, i)]])
+            seconds = sum(t for _, t in results[(name, i)])
             difference, counts = "", ""
-            if revision != revisions[0]:
+            if i > 0:
                 relative = (objectives - base) / np.abs(base)
                 mean = relative.mean()
-                half = (stats.t.ppf(0.975, relative.size - 1) * relative.std(ddof=1) / np.sqrt(relative.size)
-                        if relative.size > 1 else np.nan)
+                half = stats.t.ppf(0.975, relative.size - 1) * relative.std(ddof=1) / np.sqrt(relative.size)
                 difference = f"{mean:+.2e} [{mean - half:+.2e}, {mean + half:+.2e}]"
                 counts = f"{np.sum(relative < 0)} / {np.sum(relative == 0)} / {np.sum(relative > 0)}"
             rows.append(f"| {name} | `{revision}` | {np.median(objectives):.8g} | {objectives.mean():.8g} | "
@@ -124,7 +127,7 @@ def main():
             "code is the same for all (see `bench_solvers.py` for the columns).", ""]
     try:
         with tempfile.TemporaryDirectory() as directory:
-            trees = [(revision, *_checkout(root, revision, directory)) for revision in args.revisions]
+            trees = [(revision, *_checkout(root, revision, directory, i)) for i, revision in enumerate(args.revisions)]
             for name in args.cases:
                 for revision, sha, env in trees:
                     rows += [f"**Revision `{revision}` ({sha}):**", ""]
@@ -136,9 +139,9 @@ def main():
             results = {}
             for problem in args.default_fits:
                 for seed in range(args.seeds):
-                    for revision, sha, env in trees:
+                    for i, (revision, sha, env) in enumerate(trees):
                         result = _run_default_fit(problem, seed, revision, sha, env, rows)
-                        results.setdefault((result["name"], revision), []).append(
+                        results.setdefault((result["name"], i), []).append(
                             (result["objective"], result["seconds"]))
             if args.default_fits and args.seeds > 1:
                 rows += [""] + _seed_summary(results, args.revisions)

@@ -30,8 +30,8 @@ same 5>, cv=<the same folds>)``: CPU time and held-out R² of the refitted model
 
 Part 3, instead of parts 1 and 2 with ``--budgets``: what the pattern search's budget buys. For every
 problem and size, ``MLPRegressor``/``MLPClassifier`` (L-BFGS) and then the default estimator with
-``max_arrangements`` set to each budget (2000 is the default), CPU time with one BLAS thread, the
-training objective and the test score, each against the MLP's of the same run.
+``max_arrangements`` set to each budget (2000 is the default): CPU time with one BLAS thread and the
+training objective, both also relative to the MLP's of the same run, and the test score.
 
 Part 4, instead of parts 1 and 2 with ``--phases``: where the CPU time of a default fit goes, each
 phase against the MLP's whole fit (L-BFGS, fitted just before): the gradient-descent networks of the
@@ -77,10 +77,13 @@ PHASES = {
     "seed and refinement networks (Adam)": [(pattern_search, "_seed_network"), (pattern_search, "_refined_gates")],
     "ascent": [(pattern_search, "_ascent")],
     "κ of new patterns": [(pattern_search, "_violated_patterns")],
-    "solves of the search rounds": [(FirstOrderSolver, "solve")],  # counted inside search_arrangements only
+    "solves of the search rounds": [(FirstOrderSolver, "solve")],
     "final solve": [(_base, "solve_convex_program")],
     "optimal set": [(_base, "optimal_set_from_fit")],
 }
+# phases counted only inside the pattern search (search_arrangements): the final solve and the optimal
+# set call FirstOrderSolver.solve too
+SEARCH_ONLY = {"solves of the search rounds"}
 ALPHA, WIDTH, N_TEST = 1e-3, 100, 2000
 SIZES = (250, 1000, 4000, 16000)
 PROBLEMS = ("teacher10", "teacher20", "teacher50", "friedman1", "digits")
@@ -147,29 +150,34 @@ def timed_fit(est, X, y, cpu):
 def run_fits(problems, sizes):
     """``{(problem, n, method): dict(cpu, wall, objective, score)}``; ``None`` rows for missing data."""
     results = {}
+    for name, n, (X, X_test, y, y_test, classification) in _cases(problems, sizes):
+        row = {}
+        for cpu in (True, False):  # all methods with one thread, then all with default threads
+            for method in METHODS:
+                est = estimator(method, n, classification)
+                seconds = timed_fit(est, X, y, cpu)
+                entry = row.setdefault(method, {})
+                entry["cpu" if cpu else "wall"] = seconds
+                if cpu:
+                    classes = getattr(est, "classes_", None)
+                    entry["objective"] = objective(network_of(est), X, y, classification, classes)
+                    entry["score"] = est.score(X_test, y_test)
+        for method, entry in row.items():
+            results[name, n, method] = entry
+            print(f"{name:10s} n={n:6d} {method:17s} cpu {entry['cpu']:8.2f} s  wall {entry['wall']:8.2f} s  "
+                  f"objective {entry['objective']:.6g}  score {entry['score']:.4f}", flush=True)
+    return results
+
+
+def _cases(problems, sizes):
+    """``(name, n, data)`` for every problem and size whose data set is large enough (see :func:`problem`)."""
     for name in problems:
         for n in sizes:
             data = problem(name, n)
             if data is None:
                 print(f"{name} n={n}: the data set is too small", flush=True)
-                continue
-            X, X_test, y, y_test, classification = data
-            row = {}
-            for cpu in (True, False):  # all methods with one thread, then all with default threads
-                for method in METHODS:
-                    est = estimator(method, n, classification)
-                    seconds = timed_fit(est, X, y, cpu)
-                    entry = row.setdefault(method, {})
-                    entry["cpu" if cpu else "wall"] = seconds
-                    if cpu:
-                        classes = getattr(est, "classes_", None)
-                        entry["objective"] = objective(network_of(est), X, y, classification, classes)
-                        entry["score"] = est.score(X_test, y_test)
-            for method, entry in row.items():
-                results[name, n, method] = entry
-                print(f"{name:10s} n={n:6d} {method:17s} cpu {entry['cpu']:8.2f} s  wall {entry['wall']:8.2f} s  "
-                      f"objective {entry['objective']:.6g}  score {entry['score']:.4f}", flush=True)
-    return results
+            else:
+                yield name, n, data
 
 
 def slope(xs, ys):
@@ -210,36 +218,35 @@ def fit_lines(results, problems, sizes):
     return lines
 
 
+def _mlp_baseline(n, X, y, classification):
+    """``MLP lbfgs`` fitted on ``(X, y)``, with its CPU time (one BLAS thread)."""
+    mlp = estimator("MLP lbfgs", n, classification)
+    return mlp, timed_fit(mlp, X, y, cpu=True)
+
+
 def run_budgets(problems, sizes, budgets):
     """Part 3: the default estimator at each search budget against MLP (L-BFGS), CPU time."""
-    lines = ["## What the search budget buys", "",
-             "CPU time with one BLAS thread; objective (NC) with the hidden bias penalised and test score, "
-             "each against `MLP lbfgs` fitted just before in the same run. `max_arrangements` = 2000 is the "
-             "default.", "",
+    lines = ["CPU time with one BLAS thread, training objective (NC) with the hidden bias penalised and test "
+             "score; time and objective also relative to `MLP lbfgs`, fitted just before in the same run. "
+             "`max_arrangements` = 2000 is the default.", "",
              "| problem | n | method | CPU (s) | × MLP time | train objective | vs MLP objective | test score "
              "| search stopped |", "|---|---|---|---|---|---|---|---|---|"]
-    for name in problems:
-        for n in sizes:
-            data = problem(name, n)
-            if data is None:
-                continue
-            X, X_test, y, y_test, classification = data
-            mlp = estimator("MLP lbfgs", n, classification)
-            mlp_seconds = timed_fit(mlp, X, y, cpu=True)
-            mlp_objective = objective(network_of(mlp), X, y, classification, getattr(mlp, "classes_", None))
-            lines.append(f"| {name} | {n} | MLP lbfgs | {mlp_seconds:.2f} | 1 | {mlp_objective:.6g} | | "
-                         f"{mlp.score(X_test, y_test):.4f} | |")
+    for name, n, (X, X_test, y, y_test, classification) in _cases(problems, sizes):
+        mlp, mlp_seconds = _mlp_baseline(n, X, y, classification)
+        mlp_objective = objective(network_of(mlp), X, y, classification, getattr(mlp, "classes_", None))
+        lines.append(f"| {name} | {n} | MLP lbfgs | {mlp_seconds:.2f} | 1 | {mlp_objective:.6g} | | "
+                     f"{mlp.score(X_test, y_test):.4f} | |")
+        print(lines[-1], flush=True)
+        for budget in budgets:
+            est = estimator("convex (default)", n, classification).set_params(max_arrangements=budget)
+            seconds = timed_fit(est, X, y, cpu=True)
+            value = objective(network_of(est), X, y, classification, getattr(est, "classes_", None))
+            search = est.pattern_search_
+            lines.append(f"| {name} | {n} | convex, max_arrangements={budget} | {seconds:.2f} | "
+                         f"{seconds / mlp_seconds:.1f} | {value:.6g} | {value / mlp_objective - 1:+.1%} | "
+                         f"{est.score(X_test, y_test):.4f} | "
+                         f"{'' if search is None else f'{search.stopped}, {search.n_rounds} round(s)'} |")
             print(lines[-1], flush=True)
-            for budget in budgets:
-                est = estimator("convex (default)", n, classification).set_params(max_arrangements=budget)
-                seconds = timed_fit(est, X, y, cpu=True)
-                value = objective(network_of(est), X, y, classification, getattr(est, "classes_", None))
-                search = est.pattern_search_
-                lines.append(f"| {name} | {n} | convex, max_arrangements={budget} | {seconds:.2f} | "
-                             f"{seconds / mlp_seconds:.1f} | {value:.6g} | {value / mlp_objective - 1:+.1%} | "
-                             f"{est.score(X_test, y_test):.4f} | "
-                             f"{'' if search is None else f'{search.stopped}, {search.n_rounds} rounds'} |")
-                print(lines[-1], flush=True)
     return lines
 
 
@@ -272,8 +279,9 @@ def _phase_timer():
     try:
         for phase, targets in PHASES.items():
             for owner, name in targets:
-                originals.append((owner, name, getattr(owner, name)))
-                setattr(owner, name, timed(phase, getattr(owner, name), search_only=owner is FirstOrderSolver))
+                function = getattr(owner, name)
+                originals.append((owner, name, function))
+                setattr(owner, name, timed(phase, function, search_only=phase in SEARCH_ONLY))
         originals.append((_base, "search_arrangements", _base.search_arrangements))
         _base.search_arrangements = searching(_base.search_arrangements)
         yield seconds
@@ -285,24 +293,19 @@ def _phase_timer():
 def run_phases(problems, sizes):
     """Part 4: the default fit's CPU time by phase, against MLP (L-BFGS)."""
     header = " | ".join(PHASES)
-    lines = ["## Where the time of a default fit goes", "",
-             "CPU seconds with one BLAS thread, and in parentheses as a multiple of `MLP lbfgs`'s whole fit "
-             "(fitted just before). `rest`: the fit's other work (validation, patterns, the network).", "",
+    lines = ["CPU seconds with one BLAS thread, and in parentheses as a multiple of `MLP lbfgs`'s whole fit "
+             "(fitted just before). `rest`: everything else (the search's sampling and bookkeeping, validation, "
+             "the network).", "",
              f"| problem | n | MLP lbfgs | default fit | {header} | rest |",
              "|---|---|---|---|" + "---|" * (len(PHASES) + 1)]
-    for name in problems:
-        for n in sizes:
-            data = problem(name, n)
-            if data is None:
-                continue
-            X, _, y, _, classification = data
-            mlp = timed_fit(estimator("MLP lbfgs", n, classification), X, y, cpu=True)
-            with _phase_timer() as seconds:
-                total = timed_fit(estimator("convex (default)", n, classification), X, y, cpu=True)
-            cells = [*seconds.values(), total - sum(seconds.values())]
-            lines.append(f"| {name} | {n} | {mlp:.2f} | {total:.2f} ({total / mlp:.1f}×) | "
-                         + " | ".join(f"{v:.2f} ({v / mlp:.1f}×)" for v in cells) + " |")
-            print(lines[-1], flush=True)
+    for name, n, (X, _, y, _, classification) in _cases(problems, sizes):
+        _, mlp = _mlp_baseline(n, X, y, classification)
+        with _phase_timer() as seconds:
+            total = timed_fit(estimator("convex (default)", n, classification), X, y, cpu=True)
+        cells = [*seconds.values(), total - sum(seconds.values())]
+        lines.append(f"| {name} | {n} | {mlp:.2f} | {total:.2f} ({total / mlp:.1f}×) | "
+                     + " | ".join(f"{v:.2f} ({v / mlp:.1f}×)" for v in cells) + " |")
+        print(lines[-1], flush=True)
     return lines
 
 
@@ -346,17 +349,23 @@ def run_cv():
     return lines
 
 
+def _page(title):
+    """The first lines of a results file: its title and the machine."""
+    return [f"# {title}", "", f"Machine: {machine()}.", ""]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--problems", nargs="+", default=list(PROBLEMS), choices=PROBLEMS)
     parser.add_argument("--quick", action="store_true", help="teacher10 and digits at n = 250 only")
-    parser.add_argument("--no-cv", action="store_true", help="skip the model-selection comparison")
-    parser.add_argument("--only-cv", action="store_true", help="only the model-selection comparison")
-    parser.add_argument("--budgets", type=int, nargs="+",
-                        help="part 3 only: the default fit at these max_arrangements (written to results/budgets.md)")
-    parser.add_argument("--phases", action="store_true",
-                        help="part 4 only: the default fit's time by phase (written to results/phases.md)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--no-cv", action="store_true", help="skip the model-selection comparison")
+    mode.add_argument("--only-cv", action="store_true", help="only the model-selection comparison")
+    mode.add_argument("--budgets", type=int, nargs="+",
+                      help="part 3 only: the default fit at these max_arrangements (written to results/budgets.md)")
+    mode.add_argument("--phases", action="store_true",
+                      help="part 4 only: the default fit's time by phase (written to results/phases.md)")
     parser.add_argument("--output", help="results file (default: results/speed.md, results/budgets.md with "
                                          "--budgets, results/phases.md with --phases)")
     args = parser.parse_args()
@@ -364,14 +373,14 @@ def main():
     if args.quick:
         sizes, problems = [250], ["teacher10", "digits"]
     if args.phases:
-        lines = ["# Where the time of a default fit goes", "", f"Machine: {machine()}.", ""]
-        write_results(args.output or PHASE_RESULTS, lines + run_phases(problems, sizes))
+        write_results(args.output or PHASE_RESULTS,
+                      _page("Where the time of a default fit goes") + run_phases(problems, sizes))
         return
     if args.budgets:
-        lines = ["# The pattern search's budget against time and objective", "", f"Machine: {machine()}.", ""]
-        write_results(args.output or BUDGET_RESULTS, lines + run_budgets(problems, sizes, sorted(args.budgets)))
+        write_results(args.output or BUDGET_RESULTS, _page("The pattern search's budget against time and objective")
+                      + run_budgets(problems, sizes, sorted(args.budgets)))
         return
-    lines = ["# Speed of the default fit and of model selection", "", f"Machine: {machine()}.", ""]
+    lines = _page("Speed of the default fit and of model selection")
     if not args.only_cv:
         results = run_fits(problems, sizes)
         missing = [f"{name} n={n}" for name in PROBLEMS for n in SIZES if not (name in problems and n in sizes)]
