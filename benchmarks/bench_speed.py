@@ -148,7 +148,8 @@ def timed_fit(est, X, y, cpu):
 
 
 def run_fits(problems, sizes):
-    """``{(problem, n, method): dict(cpu, wall, objective, score)}``; ``None`` rows for missing data."""
+    """``{(problem, n, method): dict(cpu, wall, objective, score)}``; sizes a data set is too small for
+    are left out."""
     results = {}
     for name, n, (X, X_test, y, y_test, classification) in _cases(problems, sizes):
         row = {}
